@@ -1,0 +1,14 @@
+export { loadConfig } from './load-config.ts';
+export type {
+  BusConfig,
+  ConfigIssue,
+  DemoConfig,
+  LogConfig,
+  MetadataConfig,
+  PulseConfig,
+  ServerConfig,
+  TelemetryConfig,
+  WarehouseConfig,
+} from './load-config.ts';
+export { configKeys, type ConfigKeyName } from './keys.ts';
+export { renderConfigTable, replaceConfigTable } from './render-config-table.ts';

@@ -1,0 +1,91 @@
+import { key } from './config-key.ts';
+
+/**
+ * Every setting Pulse reads, in the order the README's config table shows them. Nothing else in
+ * Pulse reads process.env: main hands each factory its slice of the loaded config.
+ */
+export const configKeys = {
+  PULSE_HOST: key.string({
+    default: 'localhost',
+    doc: 'Interface the server listens on; 0.0.0.0 to accept remote connections.',
+  }),
+  PULSE_PORT: key.integer({
+    default: 3000,
+    min: 0,
+    max: 65535,
+    doc: 'HTTP port for the dashboard, API, collector, health and metrics (0 picks a free port).',
+  }),
+  PULSE_PUBLIC_URL: key.url<string | undefined>({
+    protocols: ['http:', 'https:'],
+    doc: 'URL users reach Pulse at, used in links that leave the process (e-mails, SSO callbacks); defaults to http://PULSE_HOST:PULSE_PORT.',
+  }),
+  PULSE_DATA_DIR: key.string({
+    default: './data',
+    doc: 'Directory for the embedded engines: chDB warehouse, PGlite metadata and the durable event log.',
+  }),
+  PULSE_LOG_LEVEL: key.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    default: 'info',
+    doc: 'Least severe log level written (JSON lines on stdout).',
+  }),
+  PULSE_SHUTDOWN_TIMEOUT_MS: key.integer({
+    default: 10000,
+    min: 100,
+    doc: 'How long a graceful shutdown (SIGTERM/SIGINT) may take before the process exits anyway.',
+  }),
+  PULSE_DEMO: key.oneOf(['auto', 'on', 'off'], {
+    default: 'auto',
+    doc: 'Demo workspace: auto loads it when the warehouse is empty, on always streams it, off never.',
+  }),
+  PULSE_DEMO_DAYS: key.integer({
+    default: 90,
+    min: 1,
+    max: 3650,
+    doc: 'Days of history the demo simulator loads on first start.',
+  }),
+  PULSE_DEMO_SEED: key.integer({
+    default: 42,
+    min: 0,
+    doc: 'Seed of the deterministic demo simulator: the same seed gives the same events.',
+  }),
+  PULSE_DEMO_LIVE_RATE: key.number({
+    default: 5,
+    min: 0,
+    doc: 'Live demo events per second streamed after the history is loaded (0 stops the stream).',
+  }),
+  CLICKHOUSE_URL: key.url<string | undefined>({
+    protocols: ['http:', 'https:'],
+    doc: 'ClickHouse server HTTP URL; unset runs the embedded chDB engine under PULSE_DATA_DIR.',
+  }),
+  CLICKHOUSE_USER: key.string({ default: 'default', doc: 'ClickHouse user (server mode only).' }),
+  CLICKHOUSE_PASSWORD: key.string({
+    default: '',
+    secret: true,
+    doc: 'ClickHouse password (server mode only).',
+  }),
+  CLICKHOUSE_DATABASE: key.string({
+    default: 'pulse',
+    doc: 'ClickHouse database that holds Pulse tables; created by `pulse migrate`.',
+  }),
+  CLICKHOUSE_CLUSTER: key.string<string | undefined>({
+    doc: 'ClickHouse cluster name; when set, DDL runs ON CLUSTER with Replicated and Distributed tables.',
+  }),
+  KAFKA_BROKERS: key.hostPorts<string[] | undefined>({
+    doc: 'Kafka bootstrap brokers; unset uses the embedded durable log under PULSE_DATA_DIR.',
+  }),
+  PULSE_KAFKA_CLIENT_ID: key.string({
+    default: 'pulse',
+    doc: 'Kafka client id, shown in broker logs and quotas.',
+  }),
+  DATABASE_URL: key.url<string | undefined>({
+    protocols: ['postgres:', 'postgresql:'],
+    secret: true,
+    doc: 'PostgreSQL URL for metadata (users, dashboards, schedules); unset uses embedded PGlite under PULSE_DATA_DIR.',
+  }),
+  OTEL_SERVICE_NAME: key.string({ default: 'pulse', doc: 'Service name on traces and logs.' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: key.url<string | undefined>({
+    protocols: ['http:', 'https:'],
+    doc: 'OTLP/HTTP collector base URL for traces; unset keeps tracing in-process only.',
+  }),
+} as const;
+
+export type ConfigKeyName = keyof typeof configKeys;

@@ -1,0 +1,1 @@
+export { PulseError, isPulseError, toPulseError, type PulseErrorOptions } from './pulse-error.ts';

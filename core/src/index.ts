@@ -1,0 +1,4 @@
+export * from './errors/index.ts';
+export * from './config/index.ts';
+export * from './logging/index.ts';
+export * from './telemetry/index.ts';

@@ -1,0 +1,1 @@
+export { createLogger, redactedLogPaths, type Logger } from './create-logger.ts';
