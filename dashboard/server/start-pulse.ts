@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createMetricsRegistry, createMetadataStore, ensureDemoWorkspace, loadConfig, setupTracing } from '@pulse/core';
+import { startDemo } from '@pulse/ingest';
+import { countEventsByFamily, createWarehouse, isWarehouseEmpty, latestEvents, migrate } from '@pulse/warehouse';
+import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
+import { createHttpServer } from './http-server.ts';
+import type { PulseServices } from './services.ts';
+
+export interface StartOptions {
+  /** Skip building the SvelteKit app (API-only tests). */
+  withoutDashboard?: boolean;
+  /** Approximate size of the demo history, overriding PULSE_DEMO_DAYS' default scale (tests). */
+  demoEvents?: number;
+}
+
+export interface RunningPulse {
+  url: string;
+  services: PulseServices;
+  /** Resolves when the demo history (if any) is loaded. */
+  demoLoaded: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Starts every role in one process on the engines the config names: the embedded ones (chDB,
+ * PGlite) by default. Engines are opened here and handed to the HTTP server and SvelteKit; nothing
+ * under dashboard/src opens one.
+ */
+export async function startPulse(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningPulse> {
+  const config = loadConfig(env);
+  const logger = createLogger(config.log);
+  setupTracing(config.telemetry, { version });
+  const metrics = createMetricsRegistry();
+
+  if (!options.withoutDashboard) ensureDashboardBuilt((message) => logger.info(message));
+
+  const warehouse = await createWarehouse(config.warehouse);
+  const metadata = await createMetadataStore(config.metadata);
+  const closeEngines = async () => {
+    await Promise.allSettled([warehouse.close(), metadata.close()]);
+  };
+  try {
+    const applied = await migrate(warehouse, { logger });
+    await metadata.migrate();
+    if (applied.length > 0) logger.info({ applied: applied.length }, 'warehouse migrations applied');
+  } catch (err) {
+    await closeEngines();
+    throw err;
+  }
+
+  const { workspace } = await ensureDemoWorkspace(metadata);
+  const wantDemo = config.demo.mode === 'on' || (config.demo.mode === 'auto' && (await isWarehouseEmpty(warehouse)));
+  const demo = wantDemo
+    ? startDemo({ warehouse, workspaceId: workspace.id, config: config.demo, logger, targetEvents: options.demoEvents })
+    : undefined;
+
+  const services: PulseServices = {
+    config,
+    logger,
+    metrics,
+    version,
+    readiness: [
+      { name: 'warehouse', check: async () => assertReachable('warehouse', await warehouse.ping()) },
+      { name: 'metadata', check: async () => assertReachable('metadata store', await metadata.ping()) },
+    ],
+    overview: {
+      countsByFamily: (since) => countEventsByFamily(warehouse, { since }),
+      latestEvents: (limit) => latestEvents(warehouse, { limit }),
+    },
+  };
+
+  const sveltekitHandler = options.withoutDashboard
+    ? undefined
+    : ((await import(handlerPath)) as { handler: Parameters<typeof createHttpServer>[1]['sveltekitHandler'] }).handler;
+  const server = await createHttpServer(services, { sveltekitHandler });
+  await server.listen({ host: config.server.host, port: config.server.port });
+  const address = server.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = config.server.publicUrl ?? `http://${config.server.host === 'localhost' ? 'localhost' : host}:${address.port}`;
+  logger.info({ url, warehouse: warehouse.mode, demo: Boolean(demo) }, `Pulse is up on ${url}`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    services,
+    demoLoaded: demo?.historyLoaded ?? Promise.resolve(),
+    stop() {
+      stopping ??= (async () => {
+        await server.close();
+        await demo?.stop();
+        await closeEngines();
+        logger.info('Pulse stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+function assertReachable(part: string, ok: boolean): void {
+  if (!ok) throw new Error(`${part} did not answer a ping`);
+}
