@@ -2,3 +2,4 @@ export * from './errors/index.ts';
 export * from './config/index.ts';
 export * from './logging/index.ts';
 export * from './telemetry/index.ts';
+export * from './events/index.ts';

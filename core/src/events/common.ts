@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Version of the event contract; bumped when a field changes meaning or becomes required. */
+export const CONTRACT_VERSION = 1;
+
+export const streamFamilies = ['product', 'social', 'crm'] as const;
+export type StreamFamily = (typeof streamFamilies)[number];
+
+/** Marks a field as personal data: masked in logs, removed by GDPR erasure. */
+export const pii = { pii: true } as const;
+
+const isoTimestamp = z.iso.datetime({ offset: true, local: false }).or(z.iso.datetime());
+
+/**
+ * Fields every event carries. `eventId` is stable across retries of the same event (it is the
+ * deduplication key); the top level is a loose object so fields from newer senders are kept.
+ */
+export const envelopeShape = {
+  eventId: z.string().min(1).max(200),
+  workspaceId: z.string().min(1).max(100),
+  schemaVersion: z.literal(CONTRACT_VERSION).default(CONTRACT_VERSION),
+  timestamp: isoTimestamp,
+  receivedAt: isoTimestamp.optional(),
+};
+
+export const bag = z.record(z.string(), z.unknown());
