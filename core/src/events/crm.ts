@@ -22,13 +22,23 @@ const attributes = z.looseObject({
   sourceCampaignId: z.string().max(200).optional(),
   ownerId: z.string().max(200).optional(),
   amount: z.number().nonnegative().optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code like EUR').optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code like EUR')
+    .optional(),
   stage: z.string().max(100).optional(),
   pipeline: z.string().max(100).optional(),
 });
 
 const entityEvents = crmEntities.flatMap((entity) =>
-  actions.map((action) => z.looseObject({ ...crmShape, type: z.literal(`${entity}_${action}` as const), entity: z.literal(entity).optional(), attributes: attributes.optional() })),
+  actions.map((action) =>
+    z.looseObject({
+      ...crmShape,
+      type: z.literal(`${entity}_${action}` as const),
+      entity: z.literal(entity).optional(),
+      attributes: attributes.optional(),
+    }),
+  ),
 );
 
 export const dealStageChanged = z.looseObject({
@@ -45,6 +55,12 @@ export const dealStageChanged = z.looseObject({
   isClosed: z.boolean().optional(),
 });
 
-export const crmEventTypes = [...crmEntities.flatMap((e) => actions.map((a) => `${e}_${a}` as const)), 'deal_stage_changed'] as const;
-export const crmEvent = z.discriminatedUnion('type', [...(entityEvents as [ (typeof entityEvents)[number], ...(typeof entityEvents)[number][]]), dealStageChanged]);
+export const crmEventTypes = [
+  ...crmEntities.flatMap((e) => actions.map((a) => `${e}_${a}` as const)),
+  'deal_stage_changed',
+] as const;
+export const crmEvent = z.discriminatedUnion('type', [
+  ...(entityEvents as [(typeof entityEvents)[number], ...(typeof entityEvents)[number][]]),
+  dealStageChanged,
+]);
 export type CrmEvent = z.infer<typeof crmEvent>;

@@ -6,7 +6,10 @@ import { productEvent, type ProductEvent } from './product.ts';
 import { socialEvent, type SocialEvent } from './social.ts';
 
 export type PulseEvent = ProductEvent | SocialEvent | CrmEvent;
-export interface EventIssue { path: string; message: string }
+export interface EventIssue {
+  path: string;
+  message: string;
+}
 export type ParseOutcome = { ok: true; event: PulseEvent } | { ok: false; issues: EventIssue[] };
 
 export const familySchemas = { product: productEvent, social: socialEvent, crm: crmEvent } as const;
@@ -22,7 +25,10 @@ export function parseEvent(input: unknown): ParseOutcome {
   }
   const family = (input as { family?: unknown }).family;
   if (!streamFamilies.includes(family as StreamFamily)) {
-    return { ok: false, issues: [{ path: 'family', message: `expected one of ${streamFamilies.join(', ')}` }] };
+    return {
+      ok: false,
+      issues: [{ path: 'family', message: `expected one of ${streamFamilies.join(', ')}` }],
+    };
   }
   const result = familySchemas[family as StreamFamily].safeParse(input);
   if (result.success) return { ok: true, event: result.data as PulseEvent };

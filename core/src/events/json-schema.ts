@@ -7,9 +7,11 @@ export function renderJsonSchemas(): Record<string, string> {
   const files: Record<string, string> = {};
   const render = (name: string, schema: z.ZodType, title: string) => {
     const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    files[`${name}.schema.json`] = `${JSON.stringify({ $id: `https://pulse.dev/schemas/v${CONTRACT_VERSION}/${name}.schema.json`, title, ...json }, null, 2)}\n`;
+    files[`${name}.schema.json`] =
+      `${JSON.stringify({ $id: `https://pulse.dev/schemas/v${CONTRACT_VERSION}/${name}.schema.json`, title, ...json }, null, 2)}\n`;
   };
-  for (const [family, schema] of Object.entries(familySchemas)) render(`${family}-event`, schema, `Pulse ${family} event v${CONTRACT_VERSION}`);
+  for (const [family, schema] of Object.entries(familySchemas))
+    render(`${family}-event`, schema, `Pulse ${family} event v${CONTRACT_VERSION}`);
   render('pulse-event', eventSchema, `Pulse event v${CONTRACT_VERSION}`);
   return files;
 }

@@ -2,8 +2,24 @@ import { derivedEventId, type ParseOutcome, parseEvent } from './event.ts';
 
 /** Top-level Segment fields that map onto the contract; everything else is kept in `extra`. */
 const known = new Set([
-  'type', 'messageId', 'userId', 'anonymousId', 'previousId', 'groupId', 'event', 'name', 'category',
-  'properties', 'traits', 'context', 'timestamp', 'sentAt', 'receivedAt', 'originalTimestamp', 'integrations', 'writeKey',
+  'type',
+  'messageId',
+  'userId',
+  'anonymousId',
+  'previousId',
+  'groupId',
+  'event',
+  'name',
+  'category',
+  'properties',
+  'traits',
+  'context',
+  'timestamp',
+  'sentAt',
+  'receivedAt',
+  'originalTimestamp',
+  'integrations',
+  'writeKey',
 ]);
 
 /**
@@ -11,7 +27,11 @@ const known = new Set([
  * into a Pulse product event and validates it. `timestamp` falls back to `originalTimestamp`,
  * then `sentAt`, then the receipt time; a missing messageId gets a deterministic one.
  */
-export function fromSegment(payload: unknown, workspaceId: string, receivedAt: Date = new Date()): ParseOutcome {
+export function fromSegment(
+  payload: unknown,
+  workspaceId: string,
+  receivedAt: Date = new Date(),
+): ParseOutcome {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return { ok: false, issues: [{ path: '', message: 'expected a JSON object' }] };
   }
@@ -26,7 +46,18 @@ export function fromSegment(payload: unknown, workspaceId: string, receivedAt: D
     timestamp: p.timestamp ?? p.originalTimestamp ?? p.sentAt ?? receivedAt.toISOString(),
     receivedAt: receivedAt.toISOString(),
   };
-  for (const k of ['userId', 'anonymousId', 'previousId', 'groupId', 'event', 'name', 'category', 'properties', 'traits', 'context']) {
+  for (const k of [
+    'userId',
+    'anonymousId',
+    'previousId',
+    'groupId',
+    'event',
+    'name',
+    'category',
+    'properties',
+    'traits',
+    'context',
+  ]) {
     if (p[k] !== undefined && p[k] !== null) event[k] = typeof p[k] === 'number' ? String(p[k]) : p[k];
   }
   if (Object.keys(extra).length > 0) event.extra = extra;

@@ -23,15 +23,29 @@ const postShape = {
 
 export const postPublished = z.looseObject({ ...postShape, type: z.literal('post_published') });
 export const postUpdated = z.looseObject({ ...postShape, type: z.literal('post_updated') });
-export const postDeleted = z.looseObject({ ...socialShape, type: z.literal('post_deleted'), postId: z.string().min(1).max(200) });
+export const postDeleted = z.looseObject({
+  ...socialShape,
+  type: z.literal('post_deleted'),
+  postId: z.string().min(1).max(200),
+});
 export const postMetricsSnapshot = z.looseObject({
   ...socialShape,
   type: z.literal('post_metrics_snapshot'),
   postId: z.string().min(1).max(200),
   /** Lifetime totals as the platform reports them at `timestamp` (not deltas). */
-  metrics: z.object({
-    impressions: count, reach: count, likes: count, comments: count, shares: count, saves: count, clicks: count, videoViews: count,
-  }).partial().required({ impressions: true, likes: true }),
+  metrics: z
+    .object({
+      impressions: count,
+      reach: count,
+      likes: count,
+      comments: count,
+      shares: count,
+      saves: count,
+      clicks: count,
+      videoViews: count,
+    })
+    .partial()
+    .required({ impressions: true, likes: true }),
 });
 export const commentReceived = z.looseObject({
   ...socialShape,
@@ -42,8 +56,26 @@ export const commentReceived = z.looseObject({
   author: z.object({ id: z.string().max(200).meta(pii), handle: z.string().max(200).meta(pii).optional() }),
   language: z.string().max(16).optional(),
 });
-export const accountFollowersSnapshot = z.looseObject({ ...socialShape, type: z.literal('account_followers_snapshot'), followers: count });
+export const accountFollowersSnapshot = z.looseObject({
+  ...socialShape,
+  type: z.literal('account_followers_snapshot'),
+  followers: count,
+});
 
-export const socialEventTypes = ['post_published', 'post_updated', 'post_deleted', 'post_metrics_snapshot', 'comment_received', 'account_followers_snapshot'] as const;
-export const socialEvent = z.discriminatedUnion('type', [postPublished, postUpdated, postDeleted, postMetricsSnapshot, commentReceived, accountFollowersSnapshot]);
+export const socialEventTypes = [
+  'post_published',
+  'post_updated',
+  'post_deleted',
+  'post_metrics_snapshot',
+  'comment_received',
+  'account_followers_snapshot',
+] as const;
+export const socialEvent = z.discriminatedUnion('type', [
+  postPublished,
+  postUpdated,
+  postDeleted,
+  postMetricsSnapshot,
+  commentReceived,
+  accountFollowersSnapshot,
+]);
 export type SocialEvent = z.infer<typeof socialEvent>;
