@@ -6,7 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-interface Step { name: string; command: string[]; skip?: boolean }
+interface Step {
+  name: string;
+  command: string[];
+  skip?: boolean;
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const vitestArgs = process.argv.slice(2);
@@ -17,7 +21,10 @@ const steps: Step[] = [
   { name: 'prepare test environment', command: ['bash', 'scripts/prepare-test-env.sh'], skip: quick },
   { name: 'lint (biome)', command: ['npx', 'biome', 'check', '.'] },
   { name: 'type-check (tsc)', command: ['npx', 'tsc', '-p', 'tsconfig.json'] },
-  { name: 'type-check (svelte-check)', command: ['npm', 'run', 'typecheck', '--workspace', '@pulse/dashboard'] },
+  {
+    name: 'type-check (svelte-check)',
+    command: ['npm', 'run', 'typecheck', '--workspace', '@pulse/dashboard'],
+  },
   { name: 'build dashboard', command: ['npm', 'run', 'build', '--workspace', '@pulse/dashboard'] },
 ];
 
@@ -39,7 +46,15 @@ for (const step of steps) {
 if (!failures.some((f) => f.startsWith('prepare'))) {
   mkdirSync(`${root}.tmp`, { recursive: true });
   rmSync(report, { force: true });
-  run('vitest', ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs]);
+  run('vitest', [
+    'npx',
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...vitestArgs,
+  ]);
   const totals = readVitestTotals();
   passed += totals.passed;
   failed += totals.failed;
@@ -71,6 +86,8 @@ function readVitestTotals(): { passed: number; failed: number } {
     testResults: { status: string; assertionResults: unknown[] }[];
   };
   // A file that fails to load reports no tests: count each such file as one failure.
-  const brokenFiles = json.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  const brokenFiles = json.testResults.filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  ).length;
   return { passed: json.numPassedTests, failed: json.numFailedTests + brokenFiles };
 }

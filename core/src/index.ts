@@ -3,3 +3,4 @@ export * from './config/index.ts';
 export * from './logging/index.ts';
 export * from './telemetry/index.ts';
 export * from './events/index.ts';
+export * from './metadata/index.ts';

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PulseError } from '../errors/index.ts';
+import type { SqlDriver } from './sql-driver.ts';
+
+export interface MetadataMigration {
+  version: number;
+  name: string;
+  file: string;
+  checksum: string;
+  sql: string;
+}
+export interface MetadataMigrationState {
+  version: number;
+  name: string;
+  appliedAt: string | null;
+}
+
+export const metadataMigrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+const ledgerDdl = `CREATE TABLE IF NOT EXISTS pulse_schema_migrations (
+  version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+
+export function loadMetadataMigrations(dir: string = metadataMigrationsDir): MetadataMigration[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((file) => {
+      const match = file.match(/^(\d{4})_([\w-]+)\.sql$/);
+      if (!match) throw new Error(`metadata migration ${file} must be named NNNN_name.sql`);
+      const sql = readFileSync(`${dir}/${file}`, 'utf8');
+      return {
+        version: Number(match[1]),
+        name: match[2]!,
+        file,
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
+    });
+}
+
+/**
+ * Applies pending migrations, each in its own transaction with its ledger row, so a failed
+ * migration leaves nothing half-applied. A changed applied migration is refused.
+ */
+export async function migrateMetadata(db: SqlDriver, dir?: string): Promise<MetadataMigration[]> {
+  await db.exec(ledgerDdl);
+  const applied = new Map(
+    (
+      await db.query<{ version: number; checksum: string }>(
+        'SELECT version, checksum FROM pulse_schema_migrations',
+      )
+    ).map((r) => [r.version, r.checksum]),
+  );
+  const migrations = loadMetadataMigrations(dir);
+  for (const m of migrations) {
+    const checksum = applied.get(m.version);
+    if (checksum !== undefined && checksum !== m.checksum) {
+      throw new PulseError(
+        'MIGRATION_CHECKSUM_MISMATCH',
+        `metadata migration ${m.file} changed after it was applied`,
+        {
+          context: { version: m.version },
+          hint: `Restore ${m.file} to what was applied and put the change in a new migration.`,
+        },
+      );
+    }
+  }
+  const pending = migrations.filter((m) => !applied.has(m.version));
+  for (const m of pending) {
+    await db.transaction(async (tx) => {
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO pulse_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        m.checksum,
+      ]);
+    });
+  }
+  return pending;
+}
+
+export async function metadataMigrationStatus(
+  db: SqlDriver,
+  dir?: string,
+): Promise<MetadataMigrationState[]> {
+  await db.exec(ledgerDdl);
+  const rows = await db.query<{ version: number; applied_at: Date }>(
+    'SELECT version, applied_at FROM pulse_schema_migrations',
+  );
+  const applied = new Map(rows.map((r) => [r.version, new Date(r.applied_at).toISOString()]));
+  return loadMetadataMigrations(dir).map((m) => ({
+    version: m.version,
+    name: m.name,
+    appliedAt: applied.get(m.version) ?? null,
+  }));
+}

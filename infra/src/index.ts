@@ -1,0 +1,1 @@
+export { startPostgres, type LocalPostgres } from './postgres/start-postgres.ts';
