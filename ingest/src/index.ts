@@ -1,0 +1,8 @@
+export * from './simulator/index.ts';
+export {
+  loadDemoHistory,
+  startDemo,
+  type DemoProgress,
+  type LoadDemoOptions,
+  type RunningDemo,
+} from './demo/load-demo.ts';
