@@ -4,7 +4,7 @@ import { createLogger, createMetricsRegistry, createMetadataStore, ensureDemoWor
 import { startDemo } from '@pulse/ingest';
 import { countEventsByFamily, createWarehouse, isWarehouseEmpty, latestEvents, migrate } from '@pulse/warehouse';
 import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
-import { createHttpServer } from './http-server.ts';
+import { createHttpServer, type NodeHandler } from './http-server.ts';
 import type { PulseServices } from './services.ts';
 
 export interface StartOptions {
@@ -62,6 +62,7 @@ export async function startPulse(env: Record<string, string | undefined>, option
     logger,
     metrics,
     version,
+    isDemo: workspace.isDemo,
     readiness: [
       { name: 'warehouse', check: async () => assertReachable('warehouse', await warehouse.ping()) },
       { name: 'metadata', check: async () => assertReachable('metadata store', await metadata.ping()) },
@@ -74,7 +75,7 @@ export async function startPulse(env: Record<string, string | undefined>, option
 
   const sveltekitHandler = options.withoutDashboard
     ? undefined
-    : ((await import(handlerPath)) as { handler: Parameters<typeof createHttpServer>[1]['sveltekitHandler'] }).handler;
+    : ((await import(handlerPath)) as { handler: NodeHandler }).handler;
   const server = await createHttpServer(services, { sveltekitHandler });
   await server.listen({ host: config.server.host, port: config.server.port });
   const address = server.server.address() as AddressInfo;

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Histogram, isPulseError } from '@pulse/core';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createOverviewFeed } from './overview-feed.ts';
+import { type PulseServices, servicesKey } from './services.ts';
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+export interface HttpServerOptions {
+  /** adapter-node's handler: everything that is not an API route goes to SvelteKit. */
+  sveltekitHandler?: NodeHandler | undefined;
+  /** How often live viewers get a fresh overview. */
+  liveIntervalMs?: number;
+  readinessTimeoutMs?: number;
+}
+
+/** HTTP status for each PulseError code family; anything unknown is a 500. */
+function statusFor(code: string): number {
+  if (code.endsWith('_INVALID') || code === 'INVALID_CURSOR' || code === 'BAD_REQUEST') return 400;
+  if (code.endsWith('_NOT_FOUND')) return 404;
+  if (code.endsWith('_CONFLICT')) return 409;
+  if (code.endsWith('_UNAVAILABLE')) return 503;
+  return 500;
+}
+
+/**
+ * The Pulse HTTP server: health, readiness, metrics, the JSON API and live stream, and the
+ * SvelteKit dashboard behind them. Not listening yet: the caller decides where.
+ */
+export async function createHttpServer(services: PulseServices, options: HttpServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'request_id',
+    genReqId: () => randomUUID(),
+    forceCloseConnections: true,
+  });
+  const feed = createOverviewFeed(services.overview, { intervalMs: options.liveIntervalMs ?? 2000, isDemo: services.isDemo, logger: services.logger });
+  const duration = new Histogram({
+    name: 'pulse_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [services.metrics],
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? (reply.statusCode === 404 ? 'not_found' : 'dashboard');
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  const streams = new Set<ServerResponse>();
+  // Live streams never end on their own: close them first so shutdown does not wait on viewers.
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+  });
+  app.addHook('onClose', async () => feed.close());
+
+  app.setErrorHandler((err, request, reply) => {
+    if (isPulseError(err)) {
+      const status = statusFor(err.code);
+      if (status >= 500) request.log.error({ err }, err.message);
+      return reply.status(status).send({ error: { code: err.code, message: err.message, hint: err.hint, requestId: request.id } });
+    }
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status < 500) return reply.status(status).send({ error: { code: 'BAD_REQUEST', message: (err as Error).message, requestId: request.id } });
+    request.log.error({ err }, 'unexpected error');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.', hint: `Quote request id ${request.id} when reporting it.`, requestId: request.id } });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', version: services.version }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const timeout = options.readinessTimeoutMs ?? 3000;
+    const results = await Promise.all(
+      services.readiness.map(async (r) => {
+        try {
+          await Promise.race([r.check(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout).unref())]);
+          return { name: r.name, ok: true as const };
+        } catch (err) {
+          return { name: r.name, ok: false as const, error: (err as Error).message };
+        }
+      }),
+    );
+    const failing = results.filter((r) => !r.ok);
+    const checks = Object.fromEntries(results.map((r) => [r.name, r.ok ? 'ok' : r.error]));
+    if (failing.length === 0) return { status: 'ready', checks };
+    return reply.status(503).send({ status: 'not ready', failing: failing.map((f) => f.name), checks });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', services.metrics.contentType);
+    return services.metrics.metrics();
+  });
+
+  app.get('/api/v1/overview', async () => feed.read());
+
+  app.get('/api/v1/live', (request, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-request-id': request.id });
+    res.write('retry: 3000\n\n');
+    const unsubscribe = feed.subscribe((overview) => res.write(`event: overview\ndata: ${JSON.stringify(overview)}\n\n`));
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), 15_000);
+    streams.add(res);
+    request.raw.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(res);
+    });
+  });
+
+  const sveltekit = options.sveltekitHandler;
+  app.setNotFoundHandler((request, reply) => {
+    if (!sveltekit || request.url.startsWith('/api/')) {
+      return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url}`, requestId: request.id } });
+    }
+    reply.hijack();
+    (request.raw as unknown as Record<symbol, unknown>)[servicesKey] = { ...services, overviewFeed: feed };
+    sveltekit(request.raw, reply.raw, () => {
+      reply.raw.statusCode = 404;
+      reply.raw.end('Not found');
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { OverviewFeed } from '../server/overview-feed.ts';
+import type { PulseServices } from '../server/services.ts';
+
+declare global {
+  namespace App {
+    interface Locals {
+      services: PulseServices & { overviewFeed: OverviewFeed };
+    }
+    interface Error {
+      message: string;
+      hint?: string;
+    }
+  }
+}
+
+export {};
