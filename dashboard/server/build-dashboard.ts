@@ -15,7 +15,10 @@ export function ensureDashboardBuilt(log: (message: string) => void): void {
   if (existsSync(handlerPath) && newestSource() <= statSync(handlerPath).mtimeMs) return;
   log('building the dashboard (first start or changed sources)…');
   const vite = join(dashboardDir, '..', 'node_modules', 'vite', 'bin', 'vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: dashboardDir, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: dashboardDir,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
     throw new PulseError('DASHBOARD_BUILD_FAILED', 'the dashboard build failed', {
       hint: 'Run `npm run build` to see the error; `npm install` first if dependencies are missing.',

@@ -9,9 +9,18 @@ import { runMigrate } from './commands/migrate.command.ts';
 import { runSeed } from './commands/seed.command.ts';
 import { runStart } from './commands/start.command.ts';
 
-export const exitCodes = { ok: 0, failure: 1, usage: 2, config: 3, unavailable: 4, migrationRefused: 5 } as const;
+export const exitCodes = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  config: 3,
+  unavailable: 4,
+  migrationRefused: 5,
+} as const;
 
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const program = new Command('pulse')
   .description('Pulse — observability-first analytics and BI for social, CRM and product data')
@@ -22,7 +31,10 @@ const program = new Command('pulse')
 program
   .command('start')
   .description('start every role in one process: collector, ingester, dashboard, API, health and metrics')
-  .addHelpText('after', '\nConfiguration comes from the environment: see README.md#configuration.\nExample: PULSE_PORT=8080 PULSE_DEMO=off pulse start')
+  .addHelpText(
+    'after',
+    '\nConfiguration comes from the environment: see README.md#configuration.\nExample: PULSE_PORT=8080 PULSE_DEMO=off pulse start',
+  )
   .action(() => runStart(process.env));
 
 program
@@ -52,7 +64,9 @@ try {
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
-    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+    return err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
       ? exitCodes.ok
       : exitCodes.usage;
   }
@@ -69,6 +83,7 @@ function exitCodeFor(err: unknown): number {
 
 function toInteger(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
   return n;
 }

@@ -27,7 +27,10 @@ function statusFor(code: string): number {
  * The Pulse HTTP server: health, readiness, metrics, the JSON API and live stream, and the
  * SvelteKit dashboard behind them. Not listening yet: the caller decides where.
  */
-export async function createHttpServer(services: PulseServices, options: HttpServerOptions = {}): Promise<FastifyInstance> {
+export async function createHttpServer(
+  services: PulseServices,
+  options: HttpServerOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     disableRequestLogging: true,
@@ -36,7 +39,11 @@ export async function createHttpServer(services: PulseServices, options: HttpSer
     genReqId: () => randomUUID(),
     forceCloseConnections: true,
   });
-  const feed = createOverviewFeed(services.overview, { intervalMs: options.liveIntervalMs ?? 2000, isDemo: services.isDemo, logger: services.logger });
+  const feed = createOverviewFeed(services.overview, {
+    intervalMs: options.liveIntervalMs ?? 2000,
+    isDemo: services.isDemo,
+    logger: services.logger,
+  });
   const duration = new Histogram({
     name: 'pulse_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
@@ -50,7 +57,10 @@ export async function createHttpServer(services: PulseServices, options: HttpSer
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? (reply.statusCode === 404 ? 'not_found' : 'dashboard');
-    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    duration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
   const streams = new Set<ServerResponse>();
   // Live streams never end on their own: close them first so shutdown does not wait on viewers.
@@ -63,12 +73,24 @@ export async function createHttpServer(services: PulseServices, options: HttpSer
     if (isPulseError(err)) {
       const status = statusFor(err.code);
       if (status >= 500) request.log.error({ err }, err.message);
-      return reply.status(status).send({ error: { code: err.code, message: err.message, hint: err.hint, requestId: request.id } });
+      return reply
+        .status(status)
+        .send({ error: { code: err.code, message: err.message, hint: err.hint, requestId: request.id } });
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
-    if (status < 500) return reply.status(status).send({ error: { code: 'BAD_REQUEST', message: (err as Error).message, requestId: request.id } });
+    if (status < 500)
+      return reply
+        .status(status)
+        .send({ error: { code: 'BAD_REQUEST', message: (err as Error).message, requestId: request.id } });
     request.log.error({ err }, 'unexpected error');
-    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.', hint: `Quote request id ${request.id} when reporting it.`, requestId: request.id } });
+    return reply.status(500).send({
+      error: {
+        code: 'INTERNAL',
+        message: 'Something went wrong on our side.',
+        hint: `Quote request id ${request.id} when reporting it.`,
+        requestId: request.id,
+      },
+    });
   });
 
   app.get('/healthz', async () => ({ status: 'ok', version: services.version }));
@@ -78,7 +100,12 @@ export async function createHttpServer(services: PulseServices, options: HttpSer
     const results = await Promise.all(
       services.readiness.map(async (r) => {
         try {
-          await Promise.race([r.check(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout).unref())]);
+          await Promise.race([
+            r.check(),
+            new Promise((_, reject) =>
+              setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout).unref(),
+            ),
+          ]);
           return { name: r.name, ok: true as const };
         } catch (err) {
           return { name: r.name, ok: false as const, error: (err as Error).message };
@@ -101,9 +128,16 @@ export async function createHttpServer(services: PulseServices, options: HttpSer
   app.get('/api/v1/live', (request, reply) => {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-request-id': request.id });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-request-id': request.id,
+    });
     res.write('retry: 3000\n\n');
-    const unsubscribe = feed.subscribe((overview) => res.write(`event: overview\ndata: ${JSON.stringify(overview)}\n\n`));
+    const unsubscribe = feed.subscribe((overview) =>
+      res.write(`event: overview\ndata: ${JSON.stringify(overview)}\n\n`),
+    );
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), 15_000);
     streams.add(res);
     request.raw.on('close', () => {
@@ -116,7 +150,13 @@ export async function createHttpServer(services: PulseServices, options: HttpSer
   const sveltekit = options.sveltekitHandler;
   app.setNotFoundHandler((request, reply) => {
     if (!sveltekit || request.url.startsWith('/api/')) {
-      return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url}`, requestId: request.id } });
+      return reply.status(404).send({
+        error: {
+          code: 'NOT_FOUND',
+          message: `no route for ${request.method} ${request.url}`,
+          requestId: request.id,
+        },
+      });
     }
     reply.hijack();
     (request.raw as unknown as Record<symbol, unknown>)[servicesKey] = { ...services, overviewFeed: feed };

@@ -7,7 +7,10 @@ export type OverviewListener = (overview: Overview) => void;
  * One warehouse poll shared by every live viewer: while anyone listens, the overview is read once
  * per tick and pushed to all of them, so 200 viewers cost what one does.
  */
-export function createOverviewFeed(source: OverviewSource, options: { intervalMs: number; isDemo: boolean; logger: Logger }) {
+export function createOverviewFeed(
+  source: OverviewSource,
+  options: { intervalMs: number; isDemo: boolean; logger: Logger },
+) {
   const listeners = new Set<OverviewListener>();
   let timer: NodeJS.Timeout | undefined;
   let latest: Overview | undefined;
@@ -15,7 +18,10 @@ export function createOverviewFeed(source: OverviewSource, options: { intervalMs
 
   async function poll(): Promise<void> {
     try {
-      const [counts, events] = await Promise.all([source.countsByFamily(new Date(0)), source.latestEvents(15)]);
+      const [counts, events] = await Promise.all([
+        source.countsByFamily(new Date(0)),
+        source.latestEvents(15),
+      ]);
       latest = { asOf: new Date().toISOString(), isDemo: options.isDemo, counts, latest: events };
       for (const listener of listeners) listener(latest);
     } catch (err) {
@@ -33,7 +39,10 @@ export function createOverviewFeed(source: OverviewSource, options: { intervalMs
   return {
     /** Read the overview once (page loads and the JSON API). */
     read: async (): Promise<Overview> => {
-      const [counts, events] = await Promise.all([source.countsByFamily(new Date(0)), source.latestEvents(15)]);
+      const [counts, events] = await Promise.all([
+        source.countsByFamily(new Date(0)),
+        source.latestEvents(15),
+      ]);
       return { asOf: new Date().toISOString(), isDemo: options.isDemo, counts, latest: events };
     },
     subscribe(listener: OverviewListener): () => void {

@@ -6,8 +6,19 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-export interface FamilyCount { family: 'product' | 'social' | 'crm'; events: number; lastEventAt: string | null }
-export interface LatestEvent { family: string; type: string; eventId: string; workspaceId: string; timestamp: string; summary: string }
+export interface FamilyCount {
+  family: 'product' | 'social' | 'crm';
+  events: number;
+  lastEventAt: string | null;
+}
+export interface LatestEvent {
+  family: string;
+  type: string;
+  eventId: string;
+  workspaceId: string;
+  timestamp: string;
+  summary: string;
+}
 
 /** What the first page shows; wired to the warehouse queries by start-pulse. */
 export interface OverviewSource {
@@ -15,7 +26,12 @@ export interface OverviewSource {
   latestEvents(limit: number): Promise<LatestEvent[]>;
 }
 
-export interface Overview { asOf: string; isDemo: boolean; counts: FamilyCount[]; latest: LatestEvent[] }
+export interface Overview {
+  asOf: string;
+  isDemo: boolean;
+  counts: FamilyCount[];
+  latest: LatestEvent[];
+}
 
 /**
  * What the server process owns and hands to the HTTP routes and to SvelteKit (through

@@ -1,8 +1,23 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMetricsRegistry, createMetadataStore, ensureDemoWorkspace, loadConfig, setupTracing } from '@pulse/core';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createMetadataStore,
+  ensureDemoWorkspace,
+  loadConfig,
+  type MetadataStore,
+  setupTracing,
+} from '@pulse/core';
 import { startDemo } from '@pulse/ingest';
-import { countEventsByFamily, createWarehouse, isWarehouseEmpty, latestEvents, migrate } from '@pulse/warehouse';
+import {
+  countEventsByFamily,
+  createWarehouse,
+  isWarehouseEmpty,
+  latestEvents,
+  migrate,
+  type Warehouse,
+} from '@pulse/warehouse';
 import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
 import { createHttpServer, type NodeHandler } from './http-server.ts';
 import type { PulseServices } from './services.ts';
@@ -17,19 +32,26 @@ export interface StartOptions {
 export interface RunningPulse {
   url: string;
   services: PulseServices;
+  /** The engines this process opened (tests and embedding callers use them directly). */
+  engines: { warehouse: Warehouse; metadata: MetadataStore };
   /** Resolves when the demo history (if any) is loaded. */
   demoLoaded: Promise<void>;
   stop(): Promise<void>;
 }
 
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /**
  * Starts every role in one process on the engines the config names: the embedded ones (chDB,
  * PGlite) by default. Engines are opened here and handed to the HTTP server and SvelteKit; nothing
  * under dashboard/src opens one.
  */
-export async function startPulse(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningPulse> {
+export async function startPulse(
+  env: Record<string, string | undefined>,
+  options: StartOptions = {},
+): Promise<RunningPulse> {
   const config = loadConfig(env);
   const logger = createLogger(config.log);
   setupTracing(config.telemetry, { version });
@@ -52,9 +74,16 @@ export async function startPulse(env: Record<string, string | undefined>, option
   }
 
   const { workspace } = await ensureDemoWorkspace(metadata);
-  const wantDemo = config.demo.mode === 'on' || (config.demo.mode === 'auto' && (await isWarehouseEmpty(warehouse)));
+  const wantDemo =
+    config.demo.mode === 'on' || (config.demo.mode === 'auto' && (await isWarehouseEmpty(warehouse)));
   const demo = wantDemo
-    ? startDemo({ warehouse, workspaceId: workspace.id, config: config.demo, logger, targetEvents: options.demoEvents })
+    ? startDemo({
+        warehouse,
+        workspaceId: workspace.id,
+        config: config.demo,
+        logger,
+        targetEvents: options.demoEvents,
+      })
     : undefined;
 
   const services: PulseServices = {
@@ -80,13 +109,16 @@ export async function startPulse(env: Record<string, string | undefined>, option
   await server.listen({ host: config.server.host, port: config.server.port });
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = config.server.publicUrl ?? `http://${config.server.host === 'localhost' ? 'localhost' : host}:${address.port}`;
+  const url =
+    config.server.publicUrl ??
+    `http://${config.server.host === 'localhost' ? 'localhost' : host}:${address.port}`;
   logger.info({ url, warehouse: warehouse.mode, demo: Boolean(demo) }, `Pulse is up on ${url}`);
 
   let stopping: Promise<void> | undefined;
   return {
     url,
     services,
+    engines: { warehouse, metadata },
     demoLoaded: demo?.historyLoaded ?? Promise.resolve(),
     stop() {
       stopping ??= (async () => {

@@ -1,4 +1,5 @@
-import { error, type Handle } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 
 const servicesKey = Symbol.for('pulse.services');
 
@@ -7,8 +8,14 @@ const servicesKey = Symbol.for('pulse.services');
  * to SvelteKit; routes read them from `locals` and never open an engine themselves.
  */
 export const handle: Handle = async ({ event, resolve }) => {
-  const services = (event.platform?.req as unknown as Record<symbol, App.Locals['services'] | undefined> | undefined)?.[servicesKey];
-  if (!services) error(503, { message: 'The dashboard runs inside the Pulse server.', hint: 'Start it with `npm start`.' });
+  const services = (
+    event.platform?.req as unknown as Record<symbol, App.Locals['services'] | undefined> | undefined
+  )?.[servicesKey];
+  if (!services)
+    error(503, {
+      message: 'The dashboard runs inside the Pulse server.',
+      hint: 'Start it with `npm start`.',
+    });
   event.locals.services = services;
   const response = await resolve(event);
   response.headers.set('x-content-type-options', 'nosniff');

@@ -19,12 +19,21 @@ export async function runSeed(
     const result = await loadDemoHistory({
       warehouse,
       workspaceId: workspace.id,
-      config: { ...config.demo, days: options.days ?? config.demo.days, seed: options.seed ?? config.demo.seed },
+      config: {
+        ...config.demo,
+        days: options.days ?? config.demo.days,
+        seed: options.seed ?? config.demo.seed,
+      },
       targetEvents: options.events,
-      onProgress: (p) => process.stdout.write(`\rseeding: ${p.events.toLocaleString('en')} events${p.percent === undefined ? '' : ` (${p.percent}%)`}   `),
+      onProgress: (p) =>
+        process.stdout.write(
+          `\rseeding: ${p.events.toLocaleString('en')} events${p.percent === undefined ? '' : ` (${p.percent}%)`}   `,
+        ),
     });
     const seconds = (Date.now() - started) / 1000;
-    console.log(`\nseeded ${result.events.toLocaleString('en')} demo events in ${seconds.toFixed(1)} s into workspace "${workspace.slug}"`);
+    console.log(
+      `\nseeded ${result.events.toLocaleString('en')} demo events in ${seconds.toFixed(1)} s into workspace "${workspace.slug}"`,
+    );
   } finally {
     await Promise.allSettled([warehouse.close(), metadata.close()]);
   }

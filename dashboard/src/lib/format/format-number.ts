@@ -10,5 +10,10 @@ export function formatExact(value: number, locale?: string): string {
 /** "14:03:27" in the viewer's time zone; an em dash when there is no time. */
 export function formatClock(iso: string | null | undefined, locale?: string): string {
   if (!iso) return '—';
-  return new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return new Date(iso).toLocaleTimeString(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  });
 }

@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { familyBarOptions } from './options.ts';
 
-const theme = { text: '#111', grid: '#eee', colors: { product: '#6d5dfc', social: '#0ea5e9', crm: '#f59e0b' } };
+const theme = {
+  text: '#111',
+  grid: '#eee',
+  colors: { product: '#6d5dfc', social: '#0ea5e9', crm: '#f59e0b' },
+};
 
 describe('family bar chart options', () => {
   it('puts one bar per family, labelled and coloured by family', () => {
-    const option = familyBarOptions([{ family: 'product', events: 10 }, { family: 'crm', events: 3 }], theme) as {
+    const option = familyBarOptions(
+      [
+        { family: 'product', events: 10 },
+        { family: 'crm', events: 3 },
+      ],
+      theme,
+    ) as {
       yAxis: { data: string[] };
       series: { data: { value: number; itemStyle: { color: string } }[] }[];
       aria: { enabled: boolean };

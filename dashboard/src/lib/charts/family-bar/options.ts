@@ -1,7 +1,14 @@
 import type { EChartsCoreOption } from 'echarts/core';
 
-export interface FamilyBarRow { family: string; events: number }
-export interface ChartTheme { text: string; grid: string; colors: Record<string, string> }
+export interface FamilyBarRow {
+  family: string;
+  events: number;
+}
+export interface ChartTheme {
+  text: string;
+  grid: string;
+  colors: Record<string, string>;
+}
 
 const labels: Record<string, string> = { product: 'Product', social: 'Social', crm: 'CRM' };
 
@@ -12,14 +19,28 @@ export function familyBarOptions(rows: FamilyBarRow[], theme: ChartTheme): EChar
     animationDuration: 300,
     grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'value', axisLabel: { color: theme.text }, splitLine: { lineStyle: { color: theme.grid } } },
-    yAxis: { type: 'category', inverse: true, data: rows.map((r) => labels[r.family] ?? r.family), axisLabel: { color: theme.text, fontWeight: 600 }, axisLine: { show: false }, axisTick: { show: false } },
+    xAxis: {
+      type: 'value',
+      axisLabel: { color: theme.text },
+      splitLine: { lineStyle: { color: theme.grid } },
+    },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: rows.map((r) => labels[r.family] ?? r.family),
+      axisLabel: { color: theme.text, fontWeight: 600 },
+      axisLine: { show: false },
+      axisTick: { show: false },
+    },
     series: [
       {
         type: 'bar',
         name: 'Events',
         barMaxWidth: 28,
-        data: rows.map((r) => ({ value: r.events, itemStyle: { color: theme.colors[r.family] ?? '#888', borderRadius: [0, 6, 6, 0] } })),
+        data: rows.map((r) => ({
+          value: r.events,
+          itemStyle: { color: theme.colors[r.family] ?? '#888', borderRadius: [0, 6, 6, 0] },
+        })),
         label: { show: true, position: 'right', color: theme.text },
       },
     ],

@@ -1,0 +1,109 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimulator } from '@pulse/ingest';
+import { insertEvents } from '@pulse/warehouse';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
+import { launchChromium } from './launch-chromium.ts';
+
+const artifacts = join(process.cwd(), 'test-artifacts');
+let pulse: RunningPulse;
+let browser: Browser;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-'));
+  mkdirSync(artifacts, { recursive: true });
+  // No live demo stream: the test adds events itself, so the numbers it compares hold still.
+  pulse = await startPulse(
+    {
+      PULSE_DATA_DIR: dataDir,
+      PULSE_HOST: '127.0.0.1',
+      PULSE_PORT: '0',
+      PULSE_DEMO: 'on',
+      PULSE_DEMO_DAYS: '7',
+      PULSE_DEMO_LIVE_RATE: '0',
+      PULSE_LOG_LEVEL: 'warn',
+    },
+    { demoEvents: 20_000 },
+  );
+  await pulse.demoLoaded;
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await pulse?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('overview page in Chromium', () => {
+  it('shows the same counts per family as the overview API, with the demo badge', async () => {
+    const api = (await (await fetch(`${pulse.url}/api/v1/overview`)).json()) as {
+      counts: { family: string; events: number }[];
+    };
+    const page = await browser.newPage();
+    await page.goto(pulse.url);
+    await expect.poll(() => page.title()).toBe('Pulse — Overview');
+    const tiles = await page
+      .getByTestId('tile-value')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+    expect(tiles).toEqual(api.counts.map((c) => c.events));
+    expect(tiles.every((n) => n > 0)).toBe(true);
+    expect(await page.getByText('Demo data').isVisible()).toBe(true);
+    expect(await page.locator('table tbody tr').count()).toBeGreaterThan(5);
+    const chart = page.locator('figure[aria-label^="Bar chart of events per stream family"]');
+    await chart.locator('svg').waitFor({ timeout: 10_000 });
+    expect(await chart.locator('svg').count()).toBe(1);
+    await page.close();
+  });
+
+  it('updates the tiles live, without a reload, when new events land', async () => {
+    const page = await browser.newPage();
+    await page.goto(pulse.url);
+    await expect
+      .poll(() => page.getByTestId('live-indicator').textContent(), { timeout: 10_000 })
+      .toContain('live ·');
+    const before = Number(await page.getByTestId('tile-value').first().getAttribute('data-value'));
+    const asOfBefore = await page.getByTestId('as-of').getAttribute('datetime');
+    const workspaceId = (await pulse.engines.metadata.workspaces.getBySlug('demo'))!.id;
+    const live = createSimulator({ seed: 99, workspaceId, days: 1 }).liveEvents(new Date(), 200);
+    const productEvents = live.filter((e) => e.family === 'product').length;
+    await insertEvents(pulse.engines.warehouse, live);
+    await expect
+      .poll(async () => Number(await page.getByTestId('tile-value').first().getAttribute('data-value')), {
+        timeout: 10_000,
+      })
+      .toBe(before + productEvents);
+    expect(await page.getByTestId('as-of').getAttribute('datetime')).not.toBe(asOfBefore);
+    await page.close();
+  });
+
+  it('renders in light and dark themes (screenshots in test-artifacts/)', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await browser.newPage({ colorScheme, viewport: { width: 1400, height: 900 } });
+      await page.goto(pulse.url);
+      await page.locator('svg').first().waitFor();
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe(colorScheme === 'dark' ? 'rgb(11, 13, 20)' : 'rgb(246, 247, 251)');
+      await page.screenshot({ path: join(artifacts, `overview-${colorScheme}.png`), fullPage: true });
+      await page.close();
+    }
+  });
+
+  it('lets a keyboard user reach the theme toggle and switch themes', async () => {
+    const page = await browser.newPage({ colorScheme: 'light' });
+    await page.goto(pulse.url);
+    // The live indicator says "live" once the page is hydrated and connected.
+    await expect
+      .poll(() => page.getByTestId('live-indicator').textContent(), { timeout: 10_000 })
+      .toContain('live ·');
+    const toggle = page.getByRole('button', { name: 'Toggle light and dark theme' });
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.close();
+  });
+});
