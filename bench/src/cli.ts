@@ -1,0 +1,22 @@
+// `npm run bench -- <name> [--events N]`: runs one benchmark from bench/src/*.bench.ts.
+// Each prints its figures next to a baseline measured in the same run, as ratios.
+import { readdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const available = readdirSync(new URL('.', import.meta.url))
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.replace('.bench.ts', ''));
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { help: { type: 'boolean', short: 'h' }, events: { type: 'string' } },
+});
+const name = positionals[0];
+
+if (values.help || !name || !available.includes(name)) {
+  console.log(
+    `usage: npm run bench -- <name> [--events N]\n\nbenchmarks: ${available.join(', ')}\nresults and the machine they ran on: bench/README.md`,
+  );
+  process.exit(values.help ? 0 : 2);
+}
+const bench = (await import(`./${name}.bench.ts`)) as { run(options: { events?: number }): Promise<void> };
+await bench.run({ events: values.events ? Number(values.events) : undefined });
