@@ -6,3 +6,4 @@ export {
   type LoadDemoOptions,
   type RunningDemo,
 } from './demo/load-demo.ts';
+export * from './bus/index.ts';

@@ -1,0 +1,216 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeRecord, encodeRecord, type LogRecord } from './record-format.ts';
+
+export type FsyncPolicy = 'always' | 'never';
+export interface PartitionLogOptions {
+  segmentBytes: number;
+  fsync: FsyncPolicy;
+}
+interface Segment {
+  base: number;
+  path: string;
+  size: number;
+}
+interface Pending {
+  records: Omit<LogRecord, 'offset'>[];
+  resolve(first: number): void;
+  reject(err: unknown): void;
+}
+
+const segmentName = (base: number) => `${String(base).padStart(20, '0')}.log`;
+
+/**
+ * One partition: append-only segment files named by their first offset. Appends are group
+ * committed — every produce call waiting while a write is under way joins the next write and
+ * fsync — and readers only ever see bytes that were fsynced (acknowledged).
+ */
+export class PartitionLog {
+  readonly dir: string;
+  private readonly options: PartitionLogOptions;
+  private segments: Segment[] = [];
+  private handle: FileHandle | undefined;
+  private nextOffset = 0;
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly positions = new Map<number, { base: number; position: number }>();
+  private readers = new Map<number, FileHandle>();
+  /** Bytes discarded by recovery on open (a torn last write), for the operator's log. */
+  recoveredBytes = 0;
+
+  constructor(dir: string, options: PartitionLogOptions) {
+    this.dir = dir;
+    this.options = options;
+  }
+
+  static async open(dir: string, options: PartitionLogOptions): Promise<PartitionLog> {
+    const log = new PartitionLog(dir, options);
+    await log.recover();
+    return log;
+  }
+
+  get endOffset(): number {
+    return this.nextOffset;
+  }
+
+  append(records: Omit<LogRecord, 'offset'>[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ records, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /** Acknowledged records from `fromOffset` on, up to about `maxBytes`. */
+  async read(fromOffset: number, maxBytes: number): Promise<LogRecord[]> {
+    if (fromOffset >= this.nextOffset) return [];
+    const segment = [...this.segments].reverse().find((s) => s.base <= fromOffset) ?? this.segments[0]!;
+    const known = this.positions.get(fromOffset);
+    let position = known && known.base === segment.base ? known.position : 0;
+    const reader = await this.reader(segment);
+    const records: LogRecord[] = [];
+    while (position < segment.size) {
+      const length = Math.min(Math.max(maxBytes, 64 * 1024), segment.size - position);
+      const { buffer, bytesRead } = await reader.read(Buffer.allocUnsafe(length), 0, length, position);
+      const chunk = buffer.subarray(0, bytesRead);
+      let at = 0;
+      let grew = false;
+      for (;;) {
+        const decoded = decodeRecord(chunk, at);
+        if (!('record' in decoded)) break;
+        at += decoded.size;
+        grew = true;
+        if (decoded.record.offset >= fromOffset) records.push(decoded.record);
+      }
+      position += at;
+      if (records.length > 0 || !grew) break;
+    }
+    const last = records.at(-1);
+    if (last) {
+      if (this.positions.size > 1024) this.positions.clear();
+      this.positions.set(last.offset + 1, { base: segment.base, position });
+    } else if (position >= segment.size && segment !== this.segments.at(-1)) {
+      // The offset lies past this segment's end: continue in the next one.
+      const next = this.segments[this.segments.indexOf(segment) + 1]!;
+      return this.read(Math.max(fromOffset, next.base), maxBytes);
+    }
+    return records;
+  }
+
+  /** Deletes whole closed segments older than `maxAgeMs` or beyond `maxBytes` in total. */
+  applyRetention(policy: { maxBytes: number; maxAgeMs: number }, now = Date.now()): number {
+    let removed = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const total = this.segments.reduce((sum, s) => sum + s.size, 0);
+      const age = now - statSync(oldest.path).mtimeMs;
+      if (total <= policy.maxBytes && age <= policy.maxAgeMs) break;
+      this.readers.get(oldest.base)?.close();
+      this.readers.delete(oldest.base);
+      rmSync(oldest.path, { force: true });
+      this.segments.shift();
+      removed++;
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.handle?.close();
+    for (const reader of this.readers.values()) await reader.close();
+    this.readers.clear();
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      const firsts: number[] = [];
+      const buffers: Buffer[] = [];
+      let offset = this.nextOffset;
+      for (const p of batch) {
+        firsts.push(offset);
+        for (const r of p.records) buffers.push(encodeRecord({ ...r, offset: offset++ }));
+      }
+      const data = Buffer.concat(buffers);
+      const segment = this.segments.at(-1)!;
+      try {
+        await this.handle!.write(data, 0, data.length, segment.size);
+        if (this.options.fsync === 'always') await this.handle!.datasync();
+        segment.size += data.length;
+        this.nextOffset = offset;
+        for (const [i, p] of batch.entries()) p.resolve(firsts[i]!);
+      } catch (err) {
+        // Nothing of this write is acknowledged; cut off whatever part of it reached the file.
+        await this.handle!.truncate(segment.size).catch(() => {});
+        for (const p of batch) p.reject(err);
+      }
+      if (segment.size >= this.options.segmentBytes) await this.roll();
+    }
+    this.flushing = undefined;
+  }
+
+  private async roll(): Promise<void> {
+    await this.handle?.close();
+    const segment = { base: this.nextOffset, path: join(this.dir, segmentName(this.nextOffset)), size: 0 };
+    this.handle = await open(segment.path, 'a+');
+    this.segments.push(segment);
+    syncDirectory(this.dir);
+  }
+
+  private async reader(segment: Segment): Promise<FileHandle> {
+    let reader = this.readers.get(segment.base);
+    if (!reader) {
+      reader = await open(segment.path, 'r');
+      this.readers.set(segment.base, reader);
+    }
+    return reader;
+  }
+
+  /** Opens the segments, scans the last one and truncates a torn write at its end. */
+  private async recover(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    this.segments = readdirSync(this.dir)
+      .filter((f) => /^\d{20}\.log$/.test(f))
+      .sort()
+      .map((f) => ({
+        base: Number(f.slice(0, 20)),
+        path: join(this.dir, f),
+        size: statSync(join(this.dir, f)).size,
+      }));
+    if (this.segments.length === 0) {
+      this.nextOffset = 0;
+      await this.roll();
+      return;
+    }
+    const last = this.segments.at(-1)!;
+    const handle = await open(last.path, 'r+');
+    const { buffer } = await handle.read(Buffer.allocUnsafe(last.size), 0, last.size, 0);
+    let at = 0;
+    let next = last.base;
+    for (;;) {
+      const decoded = decodeRecord(buffer, at);
+      if (!('record' in decoded)) break;
+      at += decoded.size;
+      next = decoded.record.offset + 1;
+    }
+    if (at < last.size) {
+      this.recoveredBytes = last.size - at;
+      await handle.truncate(at);
+      await handle.sync();
+      last.size = at;
+    }
+    await handle.close();
+    this.nextOffset = next;
+    this.handle = await open(last.path, 'a+');
+  }
+}
+
+/** Makes a new or renamed file's directory entry durable. */
+export function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,14 @@
+export {
+  deadLetterTopic,
+  topicFor,
+  topicPrefix,
+  type Bus,
+  type BusConsumer,
+  type BusMessage,
+  type ConsumedMessage,
+  type ConsumerOptions,
+  type MessageBatch,
+} from './bus.ts';
+export { createBus } from './create-bus.ts';
+export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded-log/embedded-bus.ts';
+export { partitionFor } from './partition-for.ts';
