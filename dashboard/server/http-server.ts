@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, isPulseError } from '@pulse/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createOverviewFeed } from './overview-feed.ts';
 import { type PulseServices, servicesKey } from './services.ts';
 
@@ -12,6 +12,8 @@ export interface HttpServerOptions {
   /** How often live viewers get a fresh overview. */
   liveIntervalMs?: number;
   readinessTimeoutMs?: number;
+  /** More routes owned by other roles (the collector). */
+  registerRoutes?: (app: FastifyInstance) => void;
 }
 
 /** HTTP status for each PulseError code family; anything unknown is a 500. */
@@ -33,9 +35,8 @@ export async function createHttpServer(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'request_id',
     genReqId: () => randomUUID(),
     forceCloseConnections: true,
   });
@@ -146,6 +147,8 @@ export async function createHttpServer(
       streams.delete(res);
     });
   });
+
+  options.registerRoutes?.(app);
 
   const sveltekit = options.sveltekitHandler;
   app.setNotFoundHandler((request, reply) => {

@@ -9,7 +9,7 @@ import {
   type MetadataStore,
   setupTracing,
 } from '@pulse/core';
-import { startDemo } from '@pulse/ingest';
+import { type Bus, createBus, createIngester, registerCollector, startDemo, topicFor } from '@pulse/ingest';
 import {
   countEventsByFamily,
   createWarehouse,
@@ -20,6 +20,7 @@ import {
 } from '@pulse/warehouse';
 import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
 import { createHttpServer, type NodeHandler } from './http-server.ts';
+import { createWriteKeyCache } from './write-key-cache.ts';
 import type { PulseServices } from './services.ts';
 
 export interface StartOptions {
@@ -33,7 +34,9 @@ export interface RunningPulse {
   url: string;
   services: PulseServices;
   /** The engines this process opened (tests and embedding callers use them directly). */
-  engines: { warehouse: Warehouse; metadata: MetadataStore };
+  engines: { warehouse: Warehouse; metadata: MetadataStore; bus: Bus };
+  /** Write keys of sources created by this start (shown once: only their hashes are kept). */
+  newWriteKeys: Partial<Record<'product' | 'social' | 'crm', string>>;
   /** Resolves when the demo history (if any) is loaded. */
   demoLoaded: Promise<void>;
   stop(): Promise<void>;
@@ -61,8 +64,12 @@ export async function startPulse(
 
   const warehouse = await createWarehouse(config.warehouse);
   const metadata = await createMetadataStore(config.metadata);
-  const closeEngines = async () => {
+  const bus = await createBus(config.bus).catch(async (err: unknown) => {
     await Promise.allSettled([warehouse.close(), metadata.close()]);
+    throw err;
+  });
+  const closeEngines = async () => {
+    await Promise.allSettled([warehouse.close(), metadata.close(), bus.close()]);
   };
   try {
     const applied = await migrate(warehouse, { logger });
@@ -73,7 +80,8 @@ export async function startPulse(
     throw err;
   }
 
-  const { workspace } = await ensureDemoWorkspace(metadata);
+  const ingester = await createIngester({ bus, warehouse, logger, metrics });
+  const { workspace, writeKeys } = await ensureDemoWorkspace(metadata);
   const wantDemo =
     config.demo.mode === 'on' || (config.demo.mode === 'auto' && (await isWarehouseEmpty(warehouse)));
   const demo = wantDemo
@@ -95,6 +103,7 @@ export async function startPulse(
     readiness: [
       { name: 'warehouse', check: async () => assertReachable('warehouse', await warehouse.ping()) },
       { name: 'metadata', check: async () => assertReachable('metadata store', await metadata.ping()) },
+      { name: 'bus', check: async () => assertReachable(`bus (${bus.kind})`, await bus.ping()) },
     ],
     overview: {
       countsByFamily: (since) => countEventsByFamily(warehouse, { since }),
@@ -105,7 +114,12 @@ export async function startPulse(
   const sveltekitHandler = options.withoutDashboard
     ? undefined
     : ((await import(handlerPath)) as { handler: NodeHandler }).handler;
-  const server = await createHttpServer(services, { sveltekitHandler });
+  const resolveWriteKey = createWriteKeyCache(metadata);
+  const server = await createHttpServer(services, {
+    sveltekitHandler,
+    registerRoutes: (app) =>
+      registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics }),
+  });
   await server.listen({ host: config.server.host, port: config.server.port });
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -118,12 +132,14 @@ export async function startPulse(
   return {
     url,
     services,
-    engines: { warehouse, metadata },
+    engines: { warehouse, metadata, bus },
+    newWriteKeys: writeKeys,
     demoLoaded: demo?.historyLoaded ?? Promise.resolve(),
     stop() {
       stopping ??= (async () => {
         await server.close();
         await demo?.stop();
+        await ingester.stop();
         await closeEngines();
         logger.info('Pulse stopped');
       })();

@@ -7,3 +7,5 @@ export {
   type RunningDemo,
 } from './demo/load-demo.ts';
 export * from './bus/index.ts';
+export * from './ingester/index.ts';
+export * from './collector/index.ts';

@@ -1,6 +1,7 @@
 export { loadConfig } from './load-config.ts';
 export type {
   BusConfig,
+  CollectorConfig,
   ConfigIssue,
   DemoConfig,
   LogConfig,

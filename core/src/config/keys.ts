@@ -52,6 +52,21 @@ export const configKeys = {
     min: 0,
     doc: 'Live demo events per second streamed after the history is loaded (0 stops the stream).',
   }),
+  PULSE_COLLECTOR_MAX_BODY_BYTES: key.integer({
+    default: 1_048_576,
+    min: 1024,
+    doc: 'Largest collector request body, after gzip decompression (413 above it).',
+  }),
+  PULSE_COLLECTOR_MAX_BATCH: key.integer({
+    default: 2500,
+    min: 1,
+    doc: 'Most events in one collector batch (413 above it).',
+  }),
+  PULSE_COLLECTOR_RATE_LIMIT: key.number({
+    default: 20000,
+    min: 1,
+    doc: 'Events per second each write key may send (bursts up to 5 s worth); 429 with Retry-After above it.',
+  }),
   CLICKHOUSE_URL: key.url<string | undefined>({
     protocols: ['http:', 'https:'],
     doc: 'ClickHouse server HTTP URL; unset runs the embedded chDB engine under PULSE_DATA_DIR.',

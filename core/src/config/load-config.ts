@@ -37,6 +37,11 @@ export interface BusConfig {
   clientId: string;
   dataPath: string;
 }
+export interface CollectorConfig {
+  maxBodyBytes: number;
+  maxBatch: number;
+  rateLimitPerSecond: number;
+}
 export interface DemoConfig {
   mode: Raw['PULSE_DEMO'];
   days: number;
@@ -53,6 +58,7 @@ export interface PulseConfig {
   metadata: MetadataConfig;
   bus: BusConfig;
   demo: DemoConfig;
+  collector: CollectorConfig;
 }
 
 export interface ConfigIssue {
@@ -108,6 +114,11 @@ function toSlices(raw: Raw): PulseConfig {
       dataPath: resolve(dataDir, 'warehouse'),
     },
     metadata: { databaseUrl: raw.DATABASE_URL, dataPath: resolve(dataDir, 'metadata') },
+    collector: {
+      maxBodyBytes: raw.PULSE_COLLECTOR_MAX_BODY_BYTES,
+      maxBatch: raw.PULSE_COLLECTOR_MAX_BATCH,
+      rateLimitPerSecond: raw.PULSE_COLLECTOR_RATE_LIMIT,
+    },
     bus: {
       kafkaBrokers: raw.KAFKA_BROKERS,
       clientId: raw.PULSE_KAFKA_CLIENT_ID,

@@ -1,4 +1,5 @@
 import { derivedEventId, type ParseOutcome, parseEvent } from './event.ts';
+import { productEventTypes } from './product.ts';
 
 /** Top-level Segment fields that map onto the contract; everything else is kept in `extra`. */
 const known = new Set([
@@ -36,6 +37,12 @@ export function fromSegment(
     return { ok: false, issues: [{ path: '', message: 'expected a JSON object' }] };
   }
   const p = payload as Record<string, unknown>;
+  if (!productEventTypes.includes(p.type as (typeof productEventTypes)[number])) {
+    return {
+      ok: false,
+      issues: [{ path: 'type', message: `expected one of ${productEventTypes.join(', ')}` }],
+    };
+  }
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) if (!known.has(k)) extra[k] = v;
   const event: Record<string, unknown> = {

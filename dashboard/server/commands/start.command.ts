@@ -5,6 +5,14 @@ export async function runStart(env: Record<string, string | undefined>): Promise
   const pulse = await startPulse(env);
   const { logger, config } = pulse.services;
   console.log(`\n  Pulse ${pulse.services.version} is running on ${pulse.url}\n`);
+  const keys = Object.entries(pulse.newWriteKeys);
+  if (keys.length > 0) {
+    console.log('  Write keys of the demo workspace (shown once, keep them):');
+    for (const [family, key] of keys) console.log(`    ${family.padEnd(8)} ${key}`);
+    console.log(
+      `\n  Try: curl -u ${pulse.newWriteKeys.product}: -H 'content-type: application/json' \\\n         -d '{"userId":"u1","event":"Signed Up"}' ${pulse.url}/v1/track\n`,
+    );
+  }
 
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {

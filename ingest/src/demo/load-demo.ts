@@ -1,4 +1,4 @@
-import type { DemoConfig, Logger } from '@pulse/core';
+import type { DemoConfig, Logger, PulseEvent } from '@pulse/core';
 import { insertEvents, type Warehouse } from '@pulse/warehouse';
 import { createSimulator } from '../simulator/index.ts';
 
@@ -59,9 +59,11 @@ export interface RunningDemo {
 
 /**
  * The demo workspace: loads the history, then streams live events at `config.liveRatePerSecond`
- * until stopped. Failures are logged, never thrown into the server.
+ * until stopped — through `publishLive` (the bus, like any source) when given. Failures are logged, never thrown into the server.
  */
-export function startDemo(options: LoadDemoOptions & { logger: Logger }): RunningDemo {
+export function startDemo(
+  options: LoadDemoOptions & { logger: Logger; publishLive?: (events: PulseEvent[]) => Promise<void> },
+): RunningDemo {
   const { logger, config } = options;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -114,6 +114,68 @@ describe('embedded durable log', () => {
     await bus.close();
   });
 
+  it('hands a failed or crashed batch out again with exactly its offset range', async () => {
+    const dataPath = tempDir();
+    const bus = await createEmbeddedBus({ dataPath });
+    await bus.ensureTopics([{ name: 't', partitions: 1 }]);
+    await bus.produce(
+      't',
+      Array.from({ length: 10 }, (_, n) => message('k', n)),
+    );
+    const ranges: [number, number][] = [];
+    let attempts = 0;
+    const consumer = await bus.consume({
+      groupId: 'g',
+      topics: ['t'],
+      maxWaitMs: 20,
+      async eachBatch(batch) {
+        ranges.push([batch.messages[0]!.offset, batch.lastOffset]);
+        if (attempts++ === 0) {
+          await bus.produce('t', [message('k', 10), message('k', 11)]); // more arrives meanwhile
+          throw new Error('insert failed');
+        }
+      },
+    });
+    await expect.poll(() => ranges.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    await consumer.stop();
+    expect(ranges.slice(0, 3)).toEqual([
+      [0, 9],
+      [0, 9],
+      [10, 11],
+    ]);
+
+    // A crash: the handler never returns and the process is gone; a new owner of the directory
+    // must hand out the same range first.
+    await bus.produce(
+      't',
+      Array.from({ length: 3 }, (_, n) => message('k', 20 + n)),
+    );
+    const crashed = await bus.consume({
+      groupId: 'g',
+      topics: ['t'],
+      maxWaitMs: 20,
+      eachBatch: () => new Promise(() => {}),
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const restarted = await createEmbeddedBus({ dataPath });
+    await restarted.produce('t', [message('k', 30)]);
+    const batches: [number, number][] = [];
+    const resumed = await restarted.consume({
+      groupId: 'g',
+      topics: ['t'],
+      maxWaitMs: 20,
+      eachBatch: async (b) => void batches.push([b.messages[0]!.offset, b.lastOffset]),
+    });
+    await expect.poll(() => batches.length, { timeout: 5000 }).toBe(2);
+    await resumed.stop();
+    expect(batches).toEqual([
+      [12, 14],
+      [15, 15],
+    ]);
+    void crashed;
+    await restarted.close();
+  });
+
   it('recovers from a torn last write: complete records survive, the torn one is cut, appends go on', async () => {
     const dataPath = tempDir();
     let bus = await createEmbeddedBus({ dataPath });

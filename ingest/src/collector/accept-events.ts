@@ -1,0 +1,58 @@
+import {
+  entityKeyOf,
+  fromSegment,
+  type ParseOutcome,
+  parseEvent,
+  type PulseEvent,
+  type StreamFamily,
+} from '@pulse/core';
+
+export interface Rejection {
+  index: number;
+  reason: string;
+}
+export interface Accepted {
+  events: PulseEvent[];
+  rejected: Rejection[];
+}
+
+/**
+ * Validates each event of a request on its own: the valid ones are accepted, each invalid one is
+ * answered with its index and reason. The workspace always comes from the write key — a key can
+ * only write into its own workspace, whatever the body says.
+ */
+export function acceptEvents(
+  items: unknown[],
+  workspaceId: string,
+  format: 'segment' | 'native',
+  receivedAt: Date,
+): Accepted {
+  const events: PulseEvent[] = [];
+  const rejected: Rejection[] = [];
+  items.forEach((item, index) => {
+    let outcome: ParseOutcome;
+    if (format === 'segment') outcome = fromSegment(item, workspaceId, receivedAt);
+    else if (typeof item === 'object' && item !== null && !Array.isArray(item))
+      outcome = parseEvent({ ...item, workspaceId, receivedAt: receivedAt.toISOString() });
+    else outcome = { ok: false, issues: [{ path: '', message: 'expected a JSON object' }] };
+    if (outcome.ok) events.push(outcome.event);
+    else
+      rejected.push({
+        index,
+        reason: outcome.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
+      });
+  });
+  return { events, rejected };
+}
+
+export function groupByFamily(events: PulseEvent[]): Map<StreamFamily, PulseEvent[]> {
+  const groups = new Map<StreamFamily, PulseEvent[]>();
+  for (const e of events) {
+    const list = groups.get(e.family);
+    if (list) list.push(e);
+    else groups.set(e.family, [e]);
+  }
+  return groups;
+}
+
+export { entityKeyOf };

@@ -1,0 +1,3 @@
+export { registerCollector, type CollectorOptions, type WriteKeyOwner } from './register-collector.ts';
+export { acceptEvents } from './accept-events.ts';
+export { createRateLimiter } from './rate-limiter.ts';

@@ -1,0 +1,2 @@
+export { createIngester, type Ingester, type IngesterOptions } from './create-ingester.ts';
+export { ingestSteps, runPipeline, type DeadLetter } from './run-pipeline.ts';

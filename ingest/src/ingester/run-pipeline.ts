@@ -1,0 +1,41 @@
+import type { Counter } from '@pulse/core';
+import type { ConsumedMessage } from '../bus/index.ts';
+import { decodeStep, enrichStep, type RowOut, type Step, toRowStep, validateStep } from './steps.ts';
+
+export interface DeadLetter {
+  message: ConsumedMessage;
+  step: string;
+  reason: string;
+  detail: string;
+}
+
+/** The ingest pipeline as a list you can read: decode → validate → enrich → to row. */
+export const ingestSteps = [decodeStep, validateStep, enrichStep(), toRowStep] as const;
+
+/**
+ * Runs every message through the steps; each outcome is a value, counted per step. Messages end
+ * as rows or as dead letters naming the step and the reason — never dropped silently.
+ */
+export function runPipeline(
+  messages: ConsumedMessage[],
+  counter?: Counter<'step' | 'outcome'>,
+): { rows: RowOut[]; deadLetters: DeadLetter[] } {
+  const rows: RowOut[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const message of messages) {
+    let value: unknown = message;
+    let failed = false;
+    for (const step of ingestSteps as readonly Step<unknown, unknown>[]) {
+      const outcome = step.run(value);
+      counter?.inc({ step: step.name, outcome: outcome.ok ? 'ok' : outcome.reason });
+      if (!outcome.ok) {
+        deadLetters.push({ message, step: step.name, reason: outcome.reason, detail: outcome.detail });
+        failed = true;
+        break;
+      }
+      value = outcome.value;
+    }
+    if (!failed) rows.push(value as RowOut);
+  }
+  return { rows, deadLetters };
+}
