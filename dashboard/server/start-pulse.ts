@@ -91,6 +91,27 @@ export async function startPulse(
         config: config.demo,
         logger,
         targetEvents: options.demoEvents,
+        // Live demo events travel like any source's: bus → ingester → warehouse.
+        publishLive: async (events) => {
+          const headers = {
+            'schema-version': '1',
+            'received-at': new Date().toISOString(),
+            'content-type': 'application/json',
+          };
+          for (const family of ['product', 'social', 'crm'] as const) {
+            const list = events.filter((e) => e.family === family);
+            if (list.length === 0) continue;
+            await bus.produce(
+              topicFor(family),
+              list.map((e) => ({
+                key: entityKeyOf(e),
+                value: Buffer.from(JSON.stringify(e)),
+                headers,
+                timestamp: Date.now(),
+              })),
+            );
+          }
+        },
       })
     : undefined;
 
