@@ -5,6 +5,7 @@ import {
   createMetricsRegistry,
   createMetadataStore,
   ensureDemoWorkspace,
+  entityKeyOf,
   loadConfig,
   type MetadataStore,
   setupTracing,
