@@ -1,8 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSimulator } from '@pulse/ingest';
-import { insertEvents } from '@pulse/warehouse';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
@@ -68,10 +66,23 @@ describe('overview page in Chromium', () => {
       .toContain('live ·');
     const before = Number(await page.getByTestId('tile-value').first().getAttribute('data-value'));
     const asOfBefore = await page.getByTestId('as-of').getAttribute('datetime');
-    const workspaceId = (await pulse.engines.metadata.workspaces.getBySlug('demo'))!.id;
-    const live = createSimulator({ seed: 99, workspaceId, days: 1 }).liveEvents(new Date(), 200);
-    const productEvents = live.filter((e) => e.family === 'product').length;
-    await insertEvents(pulse.engines.warehouse, live);
+    // Through the front door: the collector, the bus and the ingester, with the demo's write key.
+    const batch = Array.from({ length: 40 }, (_, i) => ({
+      type: 'track',
+      userId: `e2e-${i % 5}`,
+      event: 'Dashboard Viewed',
+      properties: { i },
+    }));
+    const res = await fetch(`${pulse.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${pulse.newWriteKeys.product}:`).toString('base64')}`,
+      },
+      body: JSON.stringify({ batch }),
+    });
+    expect(await res.json()).toEqual({ success: true, accepted: 40, rejected: [] });
+    const productEvents = 40;
     await expect
       .poll(async () => Number(await page.getByTestId('tile-value').first().getAttribute('data-value')), {
         timeout: 10_000,
