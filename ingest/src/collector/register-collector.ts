@@ -1,4 +1,5 @@
-import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { propagation, context as otelContext } from '@opentelemetry/api';
 import {
   type CollectorConfig,
@@ -65,8 +66,28 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
     // SDKs gzip their batches; decompress before parsing so the body limit counts real bytes.
     scope.addHook('preParsing', async (request, _reply, payload) => {
       if (request.headers['content-encoding'] !== 'gzip') return payload;
+      const compressed: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of payload) {
+        size += (chunk as Buffer).length;
+        if (size > config.maxBodyBytes) throw Object.assign(new Error('body too large'), { statusCode: 413 });
+        compressed.push(chunk as Buffer);
+      }
+      let body: Buffer;
+      try {
+        // maxOutputLength stops a gzip bomb before it fills memory.
+        body = gunzipSync(Buffer.concat(compressed), { maxOutputLength: config.maxBodyBytes + 1 });
+      } catch (err) {
+        const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+        throw Object.assign(new Error(tooLarge ? 'body too large' : 'the body is not valid gzip'), {
+          statusCode: tooLarge ? 413 : 400,
+        });
+      }
+      if (body.length > config.maxBodyBytes)
+        throw Object.assign(new Error('body too large'), { statusCode: 413 });
       delete request.headers['content-length'];
-      return payload.pipe(createGunzip());
+      delete request.headers['content-encoding'];
+      return Readable.from([body]);
     });
     scope.addContentTypeParser(
       ['text/plain', 'application/x-www-form-urlencoded'],
@@ -94,16 +115,27 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
         });
       }
       if (isPulseError(err))
-        return reply.status(err.code === 'BUS_UNAVAILABLE' ? 503 : 500).send({
-          success: false,
-          error: { code: err.code, message: err.message, hint: err.hint, requestId: request.id },
-        });
-      if (e.statusCode && e.statusCode < 500) {
+        return reply
+          .status(err.code === 'BAD_REQUEST' ? 400 : err.code === 'BUS_UNAVAILABLE' ? 503 : 500)
+          .send({
+            success: false,
+            error: { code: err.code, message: err.message, hint: err.hint, requestId: request.id },
+          });
+      // Bodies that do not parse or decompress are the sender's fault, whatever threw.
+      const unreadable =
+        err instanceof SyntaxError || /^(Z_|FST_ERR_CTP|ERR_ZLIB)/.test(String(e.code ?? ''));
+      if (unreadable || (e.statusCode && e.statusCode < 500)) {
         rejected.inc({ reason: 'malformed_body' });
-        return reply.status(400).send({
+        const status = e.statusCode && e.statusCode < 500 ? e.statusCode : 400;
+        return reply.status(status).send({
           success: false,
           error: {
-            code: 'MALFORMED_BODY',
+            code:
+              status === 415
+                ? 'UNSUPPORTED_MEDIA_TYPE'
+                : status === 413
+                  ? 'BODY_TOO_LARGE'
+                  : 'MALFORMED_BODY',
             message: e.message,
             hint: 'Send a JSON body (optionally gzip-encoded).',
             requestId: request.id,
