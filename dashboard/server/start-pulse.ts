@@ -65,7 +65,7 @@ export async function startPulse(
 
   const warehouse = await createWarehouse(config.warehouse);
   const metadata = await createMetadataStore(config.metadata);
-  const bus = await createBus(config.bus).catch(async (err: unknown) => {
+  const bus = await createBus(config.bus, logger).catch(async (err: unknown) => {
     await Promise.allSettled([warehouse.close(), metadata.close()]);
     throw err;
   });

@@ -1,22 +1,14 @@
-import type { BusConfig } from '@pulse/core';
+import type { BusConfig, Logger } from '@pulse/core';
 import type { Bus } from './bus.ts';
 import { createEmbeddedBus } from './embedded-log/embedded-bus.ts';
+import { createKafkaBus } from './kafka/kafka-bus.ts';
 
 /**
- * The bus for this process: the embedded durable log under `config.dataPath`. Kafka
- * (`KAFKA_BROKERS`) plugs in here behind the same interface.
+ * The bus for this process: Kafka when KAFKA_BROKERS is set, else the embedded durable log under
+ * `config.dataPath`. Nothing else in Pulse looks at which one it got.
  */
-export async function createBus(config: BusConfig): Promise<Bus> {
-  if (config.kafkaBrokers) {
-    // Refused rather than silently falling back: events meant for Kafka must not land elsewhere.
-    const { PulseError } = await import('@pulse/core');
-    throw new PulseError(
-      'BUS_KAFKA_NOT_AVAILABLE',
-      'KAFKA_BROKERS is set, but this build of Pulse has no Kafka bus yet',
-      {
-        hint: 'Unset KAFKA_BROKERS to use the embedded durable log.',
-      },
-    );
-  }
+export async function createBus(config: BusConfig, logger: Logger): Promise<Bus> {
+  if (config.kafkaBrokers)
+    return createKafkaBus({ brokers: config.kafkaBrokers, clientId: config.clientId, logger });
   return createEmbeddedBus({ dataPath: config.dataPath });
 }

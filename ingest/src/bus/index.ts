@@ -12,3 +12,4 @@ export {
 export { createBus } from './create-bus.ts';
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded-log/embedded-bus.ts';
 export { partitionFor } from './partition-for.ts';
+export { createKafkaBus, type KafkaBusOptions } from './kafka/kafka-bus.ts';
