@@ -139,7 +139,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       const committed = async (topic: string, partition: number): Promise<number> => {
         const [entry] = await admin.fetchOffsets({ groupId: consumerOptions.groupId, topics: [topic] });
         const offset = Number(entry?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
-        return offset < 0 ? 0 : offset;
+        return Math.max(offset, 0);
       };
       const handle: BusConsumer = {
         async lag() {
