@@ -89,6 +89,10 @@ describe('overview page in Chromium', () => {
       })
       .toBe(before + productEvents);
     expect(await page.getByTestId('as-of').getAttribute('datetime')).not.toBe(asOfBefore);
+    // Pulse observes itself: the pipeline panel shows the ingester at work.
+    expect(await page.getByTestId('pipeline-health').textContent()).toMatch(
+      /Ingest rate.*events\/s.*Consumer lag.*Freshness p95/s,
+    );
     await page.close();
   });
 

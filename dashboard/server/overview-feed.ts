@@ -16,14 +16,20 @@ export function createOverviewFeed(
   let latest: Overview | undefined;
   let polling: Promise<void> | undefined;
 
+  async function read(): Promise<Overview> {
+    const [counts, events, pipeline] = await Promise.all([
+      source.countsByFamily(new Date(0)),
+      source.latestEvents(15),
+      source.pipeline ? source.pipeline() : Promise.resolve(null),
+    ]);
+    return { asOf: new Date().toISOString(), isDemo: options.isDemo, counts, latest: events, pipeline };
+  }
+
   async function poll(): Promise<void> {
     try {
-      const [counts, events] = await Promise.all([
-        source.countsByFamily(new Date(0)),
-        source.latestEvents(15),
-      ]);
-      latest = { asOf: new Date().toISOString(), isDemo: options.isDemo, counts, latest: events };
-      for (const listener of listeners) listener(latest);
+      const overview = await read();
+      latest = overview;
+      for (const listener of listeners) listener(overview);
     } catch (err) {
       options.logger.warn({ err }, 'live overview poll failed');
     }
@@ -38,13 +44,7 @@ export function createOverviewFeed(
 
   return {
     /** Read the overview once (page loads and the JSON API). */
-    read: async (): Promise<Overview> => {
-      const [counts, events] = await Promise.all([
-        source.countsByFamily(new Date(0)),
-        source.latestEvents(15),
-      ]);
-      return { asOf: new Date().toISOString(), isDemo: options.isDemo, counts, latest: events };
-    },
+    read,
     subscribe(listener: OverviewListener): () => void {
       listeners.add(listener);
       if (latest) listener(latest);

@@ -20,10 +20,22 @@ export interface LatestEvent {
   summary: string;
 }
 
-/** What the first page shows; wired to the warehouse queries by start-pulse. */
+/** Pulse observing itself: how the ingest pipeline is doing right now. */
+export interface PipelineHealth {
+  /** Rows inserted per second since the previous reading. */
+  ratePerSecond: number;
+  /** Events on the bus not yet in the warehouse. */
+  lag: number;
+  /** p95 of collector receipt → queryable, seconds; null before the first event. */
+  freshnessP95Seconds: number | null;
+  deadLettered: number;
+}
+
+/** What the first page shows; wired to the warehouse queries and the ingester by start-pulse. */
 export interface OverviewSource {
   countsByFamily(since: Date): Promise<FamilyCount[]>;
   latestEvents(limit: number): Promise<LatestEvent[]>;
+  pipeline?(): Promise<PipelineHealth>;
 }
 
 export interface Overview {
@@ -31,6 +43,7 @@ export interface Overview {
   isDemo: boolean;
   counts: FamilyCount[];
   latest: LatestEvent[];
+  pipeline: PipelineHealth | null;
 }
 
 /**

@@ -116,6 +116,7 @@ export async function startPulse(
       })
     : undefined;
 
+  let lastRate: { inserted: number; at: number } | undefined;
   const services: PulseServices = {
     config,
     logger,
@@ -130,6 +131,21 @@ export async function startPulse(
     overview: {
       countsByFamily: (since) => countEventsByFamily(warehouse, { since }),
       latestEvents: (limit) => latestEvents(warehouse, { limit }),
+      pipeline: async () => {
+        const stats = ingester.stats();
+        const now = Date.now();
+        const ratePerSecond = lastRate
+          ? ((stats.inserted - lastRate.inserted) * 1000) / Math.max(1, now - lastRate.at)
+          : 0;
+        lastRate = { inserted: stats.inserted, at: now };
+        const lag = (await ingester.lag()).reduce((sum, l) => sum + l.lag, 0);
+        return {
+          ratePerSecond,
+          lag,
+          freshnessP95Seconds: stats.freshnessP95Seconds,
+          deadLettered: stats.deadLettered,
+        };
+      },
     },
   };
 

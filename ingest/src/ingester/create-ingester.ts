@@ -22,9 +22,19 @@ export interface IngesterOptions {
   maxWaitMs?: number;
 }
 
+export interface IngestStats {
+  /** Rows inserted since start. */
+  inserted: number;
+  /** Dead-lettered since start. */
+  deadLettered: number;
+  /** 95th percentile of collector receipt → queryable over the last 1,000 events, in seconds. */
+  freshnessP95Seconds: number | null;
+}
+
 export interface Ingester {
   stop(): Promise<void>;
   lag(): Promise<{ topic: string; partition: number; lag: number }[]>;
+  stats(): IngestStats;
 }
 
 /**
@@ -79,6 +89,10 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
     registers,
   });
 
+  let insertedTotal = 0;
+  let deadLetteredTotal = 0;
+  const recentFreshness: number[] = [];
+
   await bus.ensureTopics([
     ...streamFamilies.map((f) => ({ name: topicFor(f), partitions: 3 })),
     { name: deadLetterTopic, partitions: 1 },
@@ -99,6 +113,7 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
       for (const [table, list] of tables) {
         await insertRows(warehouse, table, list, { dedupToken: token });
         inserted.inc({ table }, list.length);
+        insertedTotal += list.length;
       }
     } catch (err) {
       if (isPulseError(err) && !err.retriable) {
@@ -121,13 +136,17 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
     const now = Date.now();
     for (const r of rows) {
       const receivedAt = Date.parse(r.message.headers['received-at'] ?? '');
-      if (!Number.isNaN(receivedAt)) freshness.observe((now - receivedAt) / 1000);
+      if (Number.isNaN(receivedAt)) continue;
+      freshness.observe((now - receivedAt) / 1000);
+      recentFreshness.push((now - receivedAt) / 1000);
     }
+    if (recentFreshness.length > 1000) recentFreshness.splice(0, recentFreshness.length - 1000);
     if (deadLetters.length > 0) await deadLetter(deadLetters, token);
   }
 
   async function deadLetter(letters: DeadLetter[], token: string): Promise<void> {
     for (const l of letters) deadLettered.inc({ reason: l.reason });
+    deadLetteredTotal += letters.length;
     await bus.produce(
       deadLetterTopic,
       letters.map((l) => ({
@@ -179,6 +198,12 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
 
   return {
     lag: () => consumer.lag(),
+    stats() {
+      const sorted = [...recentFreshness].sort((a, b) => a - b);
+      const p95 =
+        sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!;
+      return { inserted: insertedTotal, deadLettered: deadLetteredTotal, freshnessP95Seconds: p95 };
+    },
     async stop() {
       clearInterval(lagTimer);
       await consumer.stop();

@@ -1,2 +1,2 @@
-export { createIngester, type Ingester, type IngesterOptions } from './create-ingester.ts';
+export { createIngester, type IngestStats, type Ingester, type IngesterOptions } from './create-ingester.ts';
 export { ingestSteps, runPipeline, type DeadLetter } from './run-pipeline.ts';
