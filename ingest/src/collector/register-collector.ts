@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { propagation, context as otelContext } from '@opentelemetry/api';
+import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
   type CollectorConfig,
   Counter,
@@ -149,7 +149,36 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
       });
     });
 
-    const ingest = async (
+    // A span per request, continuing the caller's trace (traceparent header) when there is one;
+    // its context travels in the bus message headers to the ingester.
+    const tracer = trace.getTracer('pulse-collector');
+    const ingest = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      endpoint: string,
+      items: unknown[],
+      format: 'segment' | 'native',
+    ) => {
+      const incoming =
+        otelContext.active() === ROOT_CONTEXT
+          ? propagation.extract(ROOT_CONTEXT, request.headers)
+          : otelContext.active();
+      return tracer.startActiveSpan(
+        `collector ${endpoint}`,
+        { kind: SpanKind.SERVER, attributes: { 'pulse.events': items.length } },
+        incoming,
+        async (span) => {
+          try {
+            const result = await collect(request, reply, endpoint, items, format);
+            span.setAttribute('http.response.status_code', reply.statusCode);
+            return result;
+          } finally {
+            span.end();
+          }
+        },
+      );
+    };
+    const collect = async (
       request: FastifyRequest,
       reply: FastifyReply,
       endpoint: string,

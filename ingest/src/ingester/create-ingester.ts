@@ -1,3 +1,4 @@
+import { propagation, ROOT_CONTEXT, type SpanContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   Counter,
   Gauge,
@@ -45,6 +46,7 @@ export interface Ingester {
  */
 export async function createIngester(options: IngesterOptions): Promise<Ingester> {
   const { bus, warehouse, logger } = options;
+  const tracer = trace.getTracer('pulse-ingester');
   const registers = options.metrics ? [options.metrics] : [];
   const steps = new Counter({
     name: 'pulse_ingest_step_total',
@@ -98,7 +100,39 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
     { name: deadLetterTopic, partitions: 1 },
   ]);
 
+  // One span per batch, linked to the trace of every request whose events it carries (W3C
+  // traceparent in the message headers): a trace leads from the HTTP request to the insert.
   async function handle(batch: MessageBatch): Promise<void> {
+    const links = batch.messages
+      .map((m) => trace.getSpanContext(propagation.extract(ROOT_CONTEXT, m.headers)))
+      .filter((c): c is SpanContext => c !== undefined)
+      .slice(0, 128)
+      .map((context) => ({ context }));
+    await tracer.startActiveSpan(
+      'ingest batch',
+      {
+        links,
+        attributes: {
+          'messaging.destination.name': batch.topic,
+          'messaging.destination.partition.id': String(batch.partition),
+          'messaging.batch.message_count': batch.messages.length,
+        },
+      },
+      async (span) => {
+        try {
+          await handleBatch(batch);
+        } catch (err) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  async function handleBatch(batch: MessageBatch): Promise<void> {
     batchRows.observe(batch.messages.length);
     const token = `${batch.topic}:${batch.partition}:${batch.messages[0]!.offset}-${batch.lastOffset}`;
     const { rows, deadLetters } = runPipeline(batch.messages, steps);
