@@ -34,6 +34,11 @@ export interface ConsumerOptions {
   /** How long to wait for a batch to fill before handing over what there is. */
   maxWaitMs?: number;
   /**
+   * Hold a partial batch back this long after its first message became readable, so the handler
+   * gets fewer, larger batches (one warehouse part each). 0 hands over what there is at once.
+   */
+  lingerMs?: number;
+  /**
    * Called per batch. The batch's offsets are committed only after it resolves; when it throws,
    * the same batch is offered again after a backoff (at-least-once; the ingester's deduplication
    * tokens make the insert exactly-once).

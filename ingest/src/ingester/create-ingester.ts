@@ -21,6 +21,8 @@ export interface IngesterOptions {
   /** Most events per insert; the consumer hands over smaller batches when it waited long enough. */
   maxBatchEvents?: number;
   maxWaitMs?: number;
+  /** How long a partial batch may wait to fill (fewer, larger inserts); see bench/README.md. */
+  lingerMs?: number;
 }
 
 export interface IngestStats {
@@ -220,6 +222,7 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
     topics: streamFamilies.map(topicFor),
     maxMessages: options.maxBatchEvents ?? 20_000,
     maxWaitMs: options.maxWaitMs ?? 200,
+    lingerMs: options.lingerMs ?? 400,
     eachBatch: handle,
     onError: (err, batch) =>
       logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'ingest batch failed; retrying'),

@@ -102,6 +102,8 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
       listeners.add(notify);
       const maxMessages = consumer.maxMessages ?? 10_000;
       const maxBytes = consumer.maxBytes ?? 8 * 1024 * 1024;
+      const lingerMs = consumer.lingerMs ?? 0;
+      const firstReadable = new Map<string, number>();
       const loop = (async () => {
         let backoffMs = 100;
         while (!stopped) {
@@ -116,6 +118,12 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
                 .filter((r) => redo === undefined || r.offset <= redo)
                 .slice(0, maxMessages);
               if (records.length === 0) continue;
+              const key = `${topic}/${partition}`;
+              const since = firstReadable.get(key) ?? Date.now();
+              firstReadable.set(key, since);
+              if (redo === undefined && records.length < maxMessages && Date.now() - since < lingerMs)
+                continue;
+              firstReadable.delete(key);
               offsets.setPending(consumer.groupId, topic, partition, [from, records.at(-1)!.offset]);
               const batch: MessageBatch = {
                 topic,
