@@ -5,12 +5,18 @@ import {
   createMetricsRegistry,
   createMetadataStore,
   ensureDemoWorkspace,
-  entityKeyOf,
   loadConfig,
   type MetadataStore,
   setupTracing,
 } from '@pulse/core';
-import { type Bus, createBus, createIngester, registerCollector, startDemo, topicFor } from '@pulse/ingest';
+import {
+  type Bus,
+  createBus,
+  createIngester,
+  publishEvents,
+  registerCollector,
+  startDemo,
+} from '@pulse/ingest';
 import {
   countEventsByFamily,
   createWarehouse,
@@ -94,24 +100,7 @@ export async function startPulse(
         targetEvents: options.demoEvents,
         // Live demo events travel like any source's: bus → ingester → warehouse.
         publishLive: async (events) => {
-          const headers = {
-            'schema-version': '1',
-            'received-at': new Date().toISOString(),
-            'content-type': 'application/json',
-          };
-          for (const family of ['product', 'social', 'crm'] as const) {
-            const list = events.filter((e) => e.family === family);
-            if (list.length === 0) continue;
-            await bus.produce(
-              topicFor(family),
-              list.map((e) => ({
-                key: entityKeyOf(e),
-                value: Buffer.from(JSON.stringify(e)),
-                headers,
-                timestamp: Date.now(),
-              })),
-            );
-          }
+          await publishEvents(bus, events);
         },
       })
     : undefined;

@@ -1,16 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PulseError } from '../errors/index.ts';
+import { loadSqlMigrations, type SqlMigration } from '../migrations/load-sql-migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
-export interface MetadataMigration {
-  version: number;
-  name: string;
-  file: string;
-  checksum: string;
-  sql: string;
-}
+export type MetadataMigration = SqlMigration;
 export interface MetadataMigrationState {
   version: number;
   name: string;
@@ -23,21 +16,7 @@ const ledgerDdl = `CREATE TABLE IF NOT EXISTS pulse_schema_migrations (
   version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
 
 export function loadMetadataMigrations(dir: string = metadataMigrationsDir): MetadataMigration[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .map((file) => {
-      const match = file.match(/^(\d{4})_([\w-]+)\.sql$/);
-      if (!match) throw new Error(`metadata migration ${file} must be named NNNN_name.sql`);
-      const sql = readFileSync(`${dir}/${file}`, 'utf8');
-      return {
-        version: Number(match[1]),
-        name: match[2]!,
-        file,
-        sql,
-        checksum: createHash('sha256').update(sql).digest('hex'),
-      };
-    });
+  return loadSqlMigrations(dir);
 }
 
 /**

@@ -1,11 +1,4 @@
-import {
-  entityKeyOf,
-  fromSegment,
-  type ParseOutcome,
-  parseEvent,
-  type PulseEvent,
-  type StreamFamily,
-} from '@pulse/core';
+import { fromSegment, type ParseOutcome, parseEvent, type PulseEvent } from '@pulse/core';
 
 export interface Rejection {
   index: number;
@@ -44,15 +37,3 @@ export function acceptEvents(
   });
   return { events, rejected };
 }
-
-export function groupByFamily(events: PulseEvent[]): Map<StreamFamily, PulseEvent[]> {
-  const groups = new Map<StreamFamily, PulseEvent[]>();
-  for (const e of events) {
-    const list = groups.get(e.family);
-    if (list) list.push(e);
-    else groups.set(e.family, [e]);
-  }
-  return groups;
-}
-
-export { entityKeyOf };

@@ -10,8 +10,8 @@ import {
   type Registry,
 } from '@pulse/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Bus, topicFor } from '../bus/index.ts';
-import { acceptEvents, entityKeyOf, groupByFamily } from './accept-events.ts';
+import { type Bus, publishEvents } from '../bus/index.ts';
+import { acceptEvents } from './accept-events.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 
 export interface WriteKeyOwner {
@@ -246,27 +246,8 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
           },
         });
       }
-      const headers: Record<string, string> = {
-        'schema-version': '1',
-        'received-at': now.toISOString(),
-        'content-type': 'application/json',
-      };
-      propagation.inject(otelContext.active(), headers);
       try {
-        await Promise.all(
-          [...groupByFamily(events)].map(async ([family, list]) => {
-            await bus.produce(
-              topicFor(family),
-              list.map((e) => ({
-                key: entityKeyOf(e),
-                value: Buffer.from(JSON.stringify(e)),
-                headers,
-                timestamp: now.getTime(),
-              })),
-            );
-            produced.inc({ family }, list.length);
-          }),
-        );
+        for (const [family, count] of await publishEvents(bus, events, now)) produced.inc({ family }, count);
       } catch (err) {
         rejected.inc({ reason: 'bus_unavailable' });
         options.logger.warn({ err }, 'bus unavailable: answering 503');
