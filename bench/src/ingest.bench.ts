@@ -1,9 +1,11 @@
 // End to end through the embedded log: HTTP batches of 100 events → collector → embedded durable
 // log (fsync per acknowledgement) → ingester → queryable in the warehouse, next to a direct
 // batched insert of the same events into the warehouse (the baseline), in the same run.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig, type PulseEvent } from '@pulse/core';
 import { createEmbeddedBus, createIngester, createSimulator, registerCollector } from '@pulse/ingest';
 import { createWarehouse, insertEvents, migrate } from '@pulse/warehouse';
@@ -68,23 +70,24 @@ export async function run(options: { events?: number }): Promise<void> {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
-  const batches: string[] = [];
+  const bodiesFile = join(root, 'bodies.jsonl');
+  const lines: string[] = [];
   for (let i = 0; i < product.length; i += 100)
-    batches.push(JSON.stringify({ events: product.slice(i, i + 100) }));
+    lines.push(JSON.stringify({ events: product.slice(i, i + 100) }));
+  writeFileSync(bodiesFile, `${lines.join('\n')}\n`);
   started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const body = batches[next++]!;
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
-        body,
-      });
-      if (res.status !== 200) throw new Error(`collector answered ${res.status}: ${await res.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
+  const generator = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./load-generator.ts', import.meta.url)), url, bodiesFile, '16', 'Bearer bench'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let acknowledged = '';
+  generator.stdout.on('data', (d: Buffer) => {
+    acknowledged += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => generator.once('exit', resolve));
+  if (code !== 0 || Number(acknowledged) !== product.length)
+    throw new Error(`load generator failed (exit ${code}, acknowledged ${acknowledged.trim()})`);
   const acknowledgedSeconds = (performance.now() - started) / 1000;
   while ((await count('ws_e2e')) < product.length) await new Promise((r) => setTimeout(r, 100));
   const e2eSeconds = (performance.now() - started) / 1000;
@@ -96,7 +99,7 @@ export async function run(options: { events?: number }): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 
   console.log(
-    `ingest: ${product.length.toLocaleString('en')} product events of the demo mix, HTTP batches of 100, 16 connections`,
+    `ingest: ${product.length.toLocaleString('en')} product events of the demo mix, HTTP batches of 100, 16 connections from a separate process`,
   );
   console.log(
     `  direct batched insert (baseline)     ${Math.round(directRate).toLocaleString('en')} events/s`,
