@@ -13,3 +13,4 @@ export {
   type LatestEvent,
 } from './queries/event-counts.ts';
 export { describeSchema } from './migrations/describe-schema.ts';
+export * from './metrics/index.ts';

@@ -32,6 +32,20 @@ describe('DDL rendering', () => {
     );
   });
 
+  it('points materialized views at shard-local tables and shards rollups without an event id', () => {
+    const view =
+      'CREATE MATERIALIZED VIEW IF NOT EXISTS r_mv {{on_cluster}} TO r{{local}} AS SELECT workspace_id FROM product_events{{local}}';
+    expect(renderStatement(view, { database: 'd', cluster: 'c' })).toEqual([
+      'CREATE MATERIALIZED VIEW IF NOT EXISTS r_mv ON CLUSTER c TO r_local AS SELECT workspace_id FROM product_events_local',
+    ]);
+    expect(renderStatement(view, { database: 'd', cluster: undefined })[0]).toContain('TO r AS SELECT');
+    const [, distributed] = renderStatement(
+      'CREATE TABLE IF NOT EXISTS r {{on_cluster}} (bucket DateTime) ENGINE = {{engine:AggregatingMergeTree()}} ORDER BY bucket',
+      { database: 'd', cluster: 'c' },
+    );
+    expect(distributed).toContain('Distributed(c, d, r_local, rand())');
+  });
+
   it('renders every shipped migration for a cluster with no placeholder left', () => {
     for (const m of loadMigrations()) {
       for (const statement of splitStatements(m.sql)) {

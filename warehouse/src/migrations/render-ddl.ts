@@ -9,7 +9,9 @@
  * `ReplicatedXMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', args)`, the
  * table is created as `<name>_local`, and a Distributed table `<name>` sharded by
  * `cityHash64(event_id)` fronts it — the same event always lands on the same shard, so
- * deduplication still sees both copies. Queries keep using `<name>` in both modes.
+ * deduplication still sees both copies. Queries keep using `<name>` in both modes. `{{local}}`
+ * after a table name (materialized views) becomes `_local` on a cluster, so views read and write
+ * the shard-local tables.
  */
 export interface RenderTarget {
   database: string;
@@ -22,7 +24,9 @@ const createTablePattern = /CREATE TABLE IF NOT EXISTS (\w+)/;
 export function renderStatement(statement: string, target: RenderTarget): string[] {
   const onCluster = target.cluster ? `ON CLUSTER ${target.cluster}` : '';
   const engine = statement.match(enginePattern);
-  let sql = statement.replaceAll('{{on_cluster}}', onCluster);
+  let sql = statement
+    .replaceAll('{{on_cluster}}', onCluster)
+    .replaceAll('{{local}}', target.cluster ? '_local' : '');
   if (!engine) return [sql];
 
   const [placeholder, family, args] = engine as unknown as [string, string, string];
@@ -41,9 +45,12 @@ export function renderStatement(statement: string, target: RenderTarget): string
   sql = sql
     .replace(placeholder, `Replicated${family}(${replicatedArgs.join(', ')})`)
     .replace(createTablePattern, `CREATE TABLE IF NOT EXISTS ${table}_local`);
+  // Raw tables shard by event id (a re-delivered event meets its first copy); rollups have no
+  // event id and merge their states across shards at query time, so any shard will do.
+  const shardKey = /\bevent_id\b/.test(statement) ? 'cityHash64(event_id)' : 'rand()';
   const distributed =
     `CREATE TABLE IF NOT EXISTS ${table} ${onCluster} AS ${table}_local\n` +
-    `ENGINE = Distributed(${target.cluster}, ${target.database}, ${table}_local, cityHash64(event_id))`;
+    `ENGINE = Distributed(${target.cluster}, ${target.database}, ${table}_local, ${shardKey})`;
   return [sql, distributed];
 }
 

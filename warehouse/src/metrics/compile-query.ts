@@ -1,0 +1,497 @@
+import { PulseError } from '@pulse/core';
+import {
+  type BaseMetricDefinition,
+  type Grain,
+  grains,
+  isBaseMetric,
+  type MetricDefinition,
+  type MetricFilter,
+  type MetricFormat,
+  metricDependencies,
+} from './definition.ts';
+import type { MetricQuery } from './query.ts';
+import {
+  type EventsRollup,
+  type EventsSource,
+  type MetricSource,
+  type RollupGrain,
+  type SnapshotRollup,
+  type SnapshotSource,
+  sourcesByName,
+} from './sources.ts';
+import { type ResolvedRange, zoneOffset } from './time-range.ts';
+
+export type MetricCatalog = ReadonlyMap<string, MetricDefinition>;
+
+export interface ResultColumn {
+  name: string;
+  kind: 'time' | 'dimension' | 'metric';
+  type: 'time' | 'string' | 'number';
+  label?: string;
+  format?: MetricFormat;
+}
+
+/** How one group of metrics was answered: which table, and whether it was a rollup. */
+export interface QueryPlanStep {
+  source: string;
+  metrics: string[];
+  table: string;
+  rollup: RollupGrain | null;
+}
+
+export interface CompiledQuery {
+  sql: string;
+  params: Record<string, unknown>;
+  columns: ResultColumn[];
+  plan: QueryPlanStep[];
+}
+
+const grainRank: Record<Grain, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, quarter: 5 };
+const rollupMs: Record<RollupGrain, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+const TZ = '{timezone:String}';
+
+const quote = (name: string) => `\`${name}\``;
+const dimCol = (name: string) => `__d_${name}`;
+const metricCol = (name: string) => `__m_${name}`;
+const toParamTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+
+function invalid(message: string, hint: string, context: Record<string, unknown>): PulseError {
+  return new PulseError('INVALID_QUERY', message, { hint, context });
+}
+
+/** The metrics a metric is computed from, down to base metrics, each once, dependencies first. */
+export function resolveMetrics(names: string[], catalog: MetricCatalog): MetricDefinition[] {
+  const ordered: MetricDefinition[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string, path: string[]) => {
+    if (seen.has(name)) return;
+    if (path.includes(name))
+      throw new PulseError('METRIC_CYCLE', `metric ${[...path, name].join(' → ')} is circular`);
+    const m = catalog.get(name);
+    if (!m)
+      throw invalid(`unknown metric "${name}"`, `choose from: ${[...catalog.keys()].sort().join(', ')}`, {
+        metric: name,
+        valid: [...catalog.keys()].sort(),
+      });
+    for (const dep of metricDependencies(m)) visit(dep, [...path, name]);
+    seen.add(name);
+    ordered.push(m);
+  };
+  for (const name of names) visit(name, []);
+  return ordered;
+}
+
+/** The dimensions a metric can be broken down and filtered by. */
+export function allowedDimensions(m: MetricDefinition, catalog: MetricCatalog): string[] {
+  let dims: string[];
+  if (isBaseMetric(m)) {
+    const source = sourcesByName.get(m.source);
+    dims = source ? Object.keys(source.dimensions) : [];
+  } else {
+    const deps = metricDependencies(m).map((d) => catalog.get(d));
+    dims =
+      deps.reduce<string[] | undefined>((acc, dep) => {
+        const own = dep ? allowedDimensions(dep, catalog) : [];
+        return acc === undefined ? own : acc.filter((d) => own.includes(d));
+      }, undefined) ?? [];
+  }
+  return m.dimensions ? dims.filter((d) => m.dimensions?.includes(d)) : dims;
+}
+
+/** The grains a metric can be bucketed by (its own list, narrowed by what it is made of). */
+export function allowedGrains(m: MetricDefinition, catalog: MetricCatalog): Grain[] {
+  const deps = metricDependencies(m).map((d) => catalog.get(d));
+  return m.grains.filter((g) => deps.every((dep) => !dep || allowedGrains(dep, catalog).includes(g)));
+}
+
+function validate(q: MetricQuery, catalog: MetricCatalog): MetricDefinition[] {
+  const resolved = resolveMetrics(q.metrics, catalog);
+  const requested = q.metrics.map((n) => catalog.get(n) as MetricDefinition);
+  const dims = requested
+    .map((m) => allowedDimensions(m, catalog))
+    .reduce((acc, d) => acc.filter((x) => d.includes(x)));
+  for (const d of [...q.dimensions, ...q.filters.map((f) => f.dimension)])
+    if (!dims.includes(d))
+      throw invalid(
+        `dimension "${d}" is not available for ${q.metrics.join(', ')}`,
+        dims.length
+          ? `choose from: ${dims.join(', ')}`
+          : 'these metrics share no dimension; query them separately',
+        { dimension: d, valid: dims },
+      );
+  if (new Set(q.dimensions).size !== q.dimensions.length)
+    throw invalid('a dimension is listed twice', 'list each dimension once', { dimensions: q.dimensions });
+  if (q.grain)
+    for (const m of requested) {
+      const allowed = allowedGrains(m, catalog);
+      if (!allowed.includes(q.grain))
+        throw invalid(
+          `metric "${m.name}" cannot be bucketed by ${q.grain}`,
+          `choose from: ${allowed.join(', ')}`,
+          {
+            metric: m.name,
+            grain: q.grain,
+            valid: allowed,
+          },
+        );
+    }
+  const fields = new Set(['time', ...q.dimensions, ...q.metrics]);
+  for (const o of q.orderBy ?? [])
+    if (!fields.has(o.field))
+      throw invalid(`cannot order by "${o.field}"`, `choose from: ${[...fields].join(', ')}`, {
+        field: o.field,
+        valid: [...fields],
+      });
+  return resolved;
+}
+
+/** Rollups answer only when their UTC buckets tile the query's range and buckets exactly. */
+function rollupFits(grain: RollupGrain, range: ResolvedRange, timeZone: string, needed: Grain[]): boolean {
+  const step = rollupMs[grain];
+  if (range.from.getTime() % step !== 0 || range.to.getTime() % step !== 0) return false;
+  if (needed.some((g) => grainRank[g] < grainRank[grain])) return false;
+  if (needed.length === 0 || grain === 'minute') return true;
+  // Buckets of an hour or coarser are cut in the query's zone: its offset must be whole units.
+  const unit = needed.every((g) => g === 'hour') || grain === 'hour' ? rollupMs.hour : rollupMs.day;
+  const span = range.to.getTime() - range.from.getTime();
+  const samples = Math.min(2000, Math.ceil(span / 86_400_000) + 1);
+  for (let i = 0; i <= samples; i++) {
+    const at = range.from.getTime() + Math.floor((span * i) / samples);
+    if (zoneOffset(at, timeZone) % unit !== 0) return false;
+  }
+  return true;
+}
+
+/** A bucket start as a DateTime in the query's zone. */
+function bucketExpr(grain: Grain, t: string): string {
+  switch (grain) {
+    case 'minute':
+      return `toDateTime(toStartOfMinute(${t}), ${TZ})`;
+    case 'hour':
+      return `toDateTime(toStartOfHour(${t}, ${TZ}), ${TZ})`;
+    case 'day':
+      return `toDateTime(toStartOfDay(${t}, ${TZ}), ${TZ})`;
+    case 'week':
+      return `toDateTime(toStartOfWeek(${t}, 1, ${TZ}), ${TZ})`;
+    case 'month':
+      return `toDateTime(toStartOfMonth(${t}, ${TZ}), ${TZ})`;
+    case 'quarter':
+      return `toDateTime(toStartOfQuarter(${t}, ${TZ}), ${TZ})`;
+  }
+}
+
+const formatBucket = (bt: string) => `formatDateTime(${bt}, '%Y-%m-%d %H:%i:%S', ${TZ})`;
+
+class Params {
+  readonly values: Record<string, unknown> = {};
+  private n = 0;
+  add(value: unknown, type: string): string {
+    const name = `p${this.n++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+function filterSql(sql: string, type: 'string' | 'number', f: MetricFilter, params: Params): string {
+  const scalar = type === 'number' ? 'Float64' : 'String';
+  const cast = (v: string | number) => (type === 'number' ? Number(v) : String(v));
+  const list = Array.isArray(f.value) ? f.value.map(cast) : [cast(f.value)];
+  const one = list[0] as string | number;
+  switch (f.op) {
+    case 'eq':
+      return `${sql} = ${params.add(one, scalar)}`;
+    case 'neq':
+      return `${sql} != ${params.add(one, scalar)}`;
+    case 'in':
+      return `${sql} IN ${params.add(list, `Array(${scalar})`)}`;
+    case 'not_in':
+      return `${sql} NOT IN ${params.add(list, `Array(${scalar})`)}`;
+    case 'contains':
+      return `positionCaseInsensitiveUTF8(toString(${sql}), ${params.add(String(one), 'String')}) > 0`;
+    case 'gt':
+      return `${sql} > ${params.add(one, scalar)}`;
+    case 'gte':
+      return `${sql} >= ${params.add(one, scalar)}`;
+    case 'lt':
+      return `${sql} < ${params.add(one, scalar)}`;
+    case 'lte':
+      return `${sql} <= ${params.add(one, scalar)}`;
+  }
+}
+
+interface Unit {
+  source: MetricSource;
+  metrics: BaseMetricDefinition[];
+  per: 'day' | 'week' | 'month' | undefined;
+  mode: 'delta' | 'level' | undefined;
+}
+
+function groupUnits(base: BaseMetricDefinition[]): Unit[] {
+  const units = new Map<string, Unit>();
+  for (const m of base) {
+    const source = sourcesByName.get(m.source);
+    if (!source)
+      throw new PulseError('METRIC_INVALID', `metric "${m.name}" names unknown source "${m.source}"`);
+    const mode = source.kind === 'snapshot' ? (m.snapshot ?? 'delta') : undefined;
+    const key = `${m.source}|${m.per ?? ''}|${mode ?? ''}`;
+    const unit = units.get(key) ?? { source, metrics: [], per: m.per, mode };
+    unit.metrics.push(m);
+    units.set(key, unit);
+  }
+  return [...units.values()];
+}
+
+const measureKey = (m: BaseMetricDefinition) => (m.type === 'count' ? 'count' : `${m.type}:${m.expression}`);
+
+function dimensionTyped(sql: string, type: 'string' | 'number'): string {
+  return type === 'number' ? `toInt64(${sql})` : `toString(${sql})`;
+}
+
+interface Context {
+  q: MetricQuery;
+  range: ResolvedRange;
+  params: Params;
+  allMetrics: BaseMetricDefinition[];
+}
+
+function metricColumns(ctx: Context, own: Map<string, string>): string {
+  return ctx.allMetrics
+    .map((m) => `${own.get(m.name) ?? 'CAST(NULL AS Nullable(Float64))'} AS ${metricCol(m.name)}`)
+    .join(', ');
+}
+
+function eventsUnit(
+  ctx: Context,
+  unit: Unit & { source: EventsSource },
+): { sql: string; step: QueryPlanStep } {
+  const { q, params } = ctx;
+  const source = unit.source;
+  const neededDims = new Set([
+    ...q.dimensions,
+    ...q.filters.map((f) => f.dimension),
+    ...unit.metrics.flatMap((m) => m.filters.map((f) => f.dimension)),
+  ]);
+  const neededGrains = [q.grain, unit.per].filter((g): g is Grain => g !== undefined);
+  const rollup: EventsRollup | undefined = q.useRollups
+    ? [...source.rollups]
+        .sort((a, b) => rollupMs[b.grain] - rollupMs[a.grain])
+        .find(
+          (r) =>
+            [...neededDims].every((d) => d in r.dimensions) &&
+            unit.metrics.every((m) => measureKey(m) in r.measures) &&
+            rollupFits(r.grain, ctx.range, q.timezone, neededGrains),
+        )
+    : undefined;
+  const t = rollup ? 'bucket' : source.time;
+  const dimSql = (d: string) =>
+    rollup ? (rollup.dimensions[d] as string) : (source.dimensions[d]?.sql as string);
+  const dimType = (d: string) => source.dimensions[d]?.type ?? 'string';
+  const cond = (filters: MetricFilter[]) =>
+    filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)).join(' AND ');
+  const aggregate = (m: BaseMetricDefinition) => {
+    const c = cond(m.filters);
+    if (rollup) {
+      const measure = rollup.measures[measureKey(m)] as { column: string; merge: string };
+      return c ? `${measure.merge}If(${measure.column}, ${c})` : `${measure.merge}(${measure.column})`;
+    }
+    const fn = m.type === 'count' ? 'count' : m.type === 'sum' ? 'sum' : 'uniqExact';
+    const args = m.type === 'count' ? [] : [m.expression as string];
+    return c ? `${fn}If(${[...args, c].join(', ')})` : `${fn}(${args.join(', ')})`;
+  };
+  const where = [
+    'workspace_id = {workspace:String}',
+    `${t} >= {from:DateTime64(3, 'UTC')}`,
+    `${t} < {to:DateTime64(3, 'UTC')}`,
+    ...q.filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)),
+  ];
+  const dims = q.dimensions.map((d) => `${dimensionTyped(dimSql(d), dimType(d))} AS ${dimCol(d)}`);
+  const dimNames = q.dimensions.map(dimCol);
+  const bucket = q.grain ? formatBucket(bucketExpr(q.grain, t)) : "''";
+  const from = rollup ? rollup.table : source.from;
+  let sql: string;
+  if (unit.per) {
+    const inner = new Map(unit.metrics.map((m) => [m.name, `toFloat64(${aggregate(m)})`]));
+    const innerCols = unit.metrics.map((m) => `${inner.get(m.name)} AS ${metricCol(m.name)}`).join(', ');
+    const outer = new Map(unit.metrics.map((m) => [m.name, `toNullable(avg(${metricCol(m.name)}))`]));
+    sql =
+      `SELECT __bucket, ${[...dimNames, metricColumns(ctx, outer)].join(', ')} FROM (` +
+      `SELECT ${bucket} AS __bucket, ${bucketExpr(unit.per, t)} AS __per, ${[...dims, innerCols].join(', ')} ` +
+      `FROM ${from} WHERE ${where.join(' AND ')} GROUP BY ${['__bucket', '__per', ...dimNames].join(', ')}` +
+      `) GROUP BY ${['__bucket', ...dimNames].join(', ')}`;
+  } else {
+    const own = new Map(unit.metrics.map((m) => [m.name, `toNullable(toFloat64(${aggregate(m)}))`]));
+    sql =
+      `SELECT ${[`${bucket} AS __bucket`, ...dims, metricColumns(ctx, own)].join(', ')} ` +
+      `FROM ${from} WHERE ${where.join(' AND ')} GROUP BY ${['__bucket', ...dimNames].join(', ')}`;
+  }
+  return {
+    sql,
+    step: {
+      source: source.name,
+      metrics: unit.metrics.map((m) => m.name),
+      table: rollup ? rollup.table : source.from.startsWith('(') ? `${source.name} (subquery)` : source.from,
+      rollup: rollup?.grain ?? null,
+    },
+  };
+}
+
+function snapshotUnit(
+  ctx: Context,
+  unit: Unit & { source: SnapshotSource },
+): { sql: string; step: QueryPlanStep } {
+  const { q, params } = ctx;
+  const source = unit.source;
+  const neededDims = new Set([...q.dimensions, ...q.filters.map((f) => f.dimension)]);
+  const valueName = (m: BaseMetricDefinition) => m.expression as string;
+  const rollup: SnapshotRollup | undefined = q.useRollups
+    ? [...source.rollups]
+        .sort((a, b) => rollupMs[b.grain] - rollupMs[a.grain])
+        .find(
+          (r) =>
+            [...neededDims].every((d) => d in r.dimensions) &&
+            unit.metrics.every((m) => valueName(m) in r.values) &&
+            rollupFits(r.grain, ctx.range, q.timezone, q.grain ? [q.grain] : []),
+        )
+    : undefined;
+  const t = rollup ? 'bucket' : source.time;
+  const dimSql = (d: string) =>
+    rollup ? (rollup.dimensions[d] as string) : (source.dimensions[d]?.sql as string);
+  const dimType = (d: string) => source.dimensions[d]?.type ?? 'string';
+  const dims = q.dimensions.map((d) => `${dimensionTyped(dimSql(d), dimType(d))} AS ${dimCol(d)}`);
+  const dimNames = q.dimensions.map(dimCol);
+  const epoch = `toDateTime(0, ${TZ})`;
+  const inRange = q.grain ? bucketExpr(q.grain, t) : `toDateTime(1, ${TZ})`;
+  const value = (m: BaseMetricDefinition) =>
+    rollup ? (rollup.values[valueName(m)] as string) : `argMax(${source.values[valueName(m)]}, ${t})`;
+  const where = [
+    'workspace_id = {workspace:String}',
+    `${t} < {to:DateTime64(3, 'UTC')}`,
+    ...q.filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)),
+  ];
+  const latest =
+    `SELECT ${rollup ? rollup.entity : source.entity} AS __entity, ` +
+    `if(${t} < {from:DateTime64(3, 'UTC')}, ${epoch}, ${inRange}) AS __bt, ` +
+    [...dims, ...unit.metrics.map((m, i) => `toFloat64(${value(m)}) AS __v${i}`)].join(', ') +
+    ` FROM ${rollup ? rollup.table : source.from} WHERE ${where.join(' AND ')}` +
+    ` GROUP BY ${['__entity', '__bt', ...dimNames].join(', ')}`;
+  const deltas =
+    `SELECT __bt, ${[...dimNames, ...unit.metrics.map((_, i) => `__v${i} - lagInFrame(__v${i}, 1, 0) OVER w AS __c${i}`)].join(', ')}` +
+    ` FROM (${latest}) WINDOW w AS (PARTITION BY __entity ORDER BY __bt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const groupBy = ['__bt', ...dimNames].join(', ');
+  let sql: string;
+  if (unit.mode === 'level') {
+    const partition = dimNames.length ? `PARTITION BY ${dimNames.join(', ')} ` : '';
+    const levels = unit.metrics
+      .map(
+        (_m, i) =>
+          `sum(sum(__c${i})) OVER (${partition}ORDER BY __bt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __l${i}`,
+      )
+      .join(', ');
+    const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(__l${i})`]));
+    sql =
+      `SELECT ${[`${formatBucket('__bt')} AS __bucket`, ...dimNames, metricColumns(ctx, own)].join(', ')} FROM (` +
+      `SELECT ${['__bt', ...dimNames].join(', ')}, ${levels} FROM (${deltas}) GROUP BY ${groupBy}` +
+      `) WHERE __bt != ${epoch}`;
+  } else {
+    const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(sum(__c${i}))`]));
+    sql =
+      `SELECT ${[`${q.grain ? formatBucket('__bt') : "''"} AS __bucket`, ...dimNames, metricColumns(ctx, own)].join(', ')}` +
+      ` FROM (${deltas}) WHERE __bt != ${epoch} GROUP BY ${groupBy}`;
+  }
+  if (!q.grain) sql = sql.replace(`${formatBucket('__bt')} AS __bucket`, "'' AS __bucket");
+  return {
+    sql,
+    step: {
+      source: source.name,
+      metrics: unit.metrics.map((m) => m.name),
+      table: rollup ? rollup.table : source.from,
+      rollup: rollup?.grain ?? null,
+    },
+  };
+}
+
+function compositeSql(m: MetricDefinition): string {
+  switch (m.type) {
+    case 'ratio':
+      return `${metricCol(m.numerator)} / nullIf(${metricCol(m.denominator)}, 0)`;
+    case 'share':
+      return `${metricCol(m.of)} / nullIf(sum(${metricCol(m.of)}) OVER (PARTITION BY __bucket), 0)`;
+    case 'derived':
+      return `(${m.expression.replace(/[a-z][a-z0-9_]*/g, (name) => metricCol(name))})`;
+    default:
+      throw new Error(`not a composite metric: ${m.type}`);
+  }
+}
+
+/**
+ * Compiles a metric query into one ClickHouse statement. Each group of metrics that reads the
+ * same source becomes a subquery over the coarsest rollup that can answer it (else the raw
+ * table); the groups are combined by time bucket and dimensions, and ratio, derived and share
+ * metrics are computed on top. Request values appear only as query parameters.
+ */
+export function compileMetricQuery(
+  q: MetricQuery,
+  catalog: MetricCatalog,
+  range: ResolvedRange,
+  workspaceId: string,
+): CompiledQuery {
+  const resolved = validate(q, catalog);
+  const base = resolved.filter(isBaseMetric);
+  const composites = resolved.filter((m) => !isBaseMetric(m));
+  const params = new Params();
+  const ctx: Context = { q, range, params, allMetrics: base };
+  const parts = groupUnits(base).map((unit) =>
+    unit.source.kind === 'events'
+      ? eventsUnit(ctx, unit as Unit & { source: EventsSource })
+      : snapshotUnit(ctx, unit as Unit & { source: SnapshotSource }),
+  );
+  const dimNames = q.dimensions.map(dimCol);
+  const union = parts.map((p) => p.sql).join('\nUNION ALL\n');
+  const combined =
+    `SELECT ${['__bucket', ...dimNames, ...base.map((m) => `any(${metricCol(m.name)}) AS ${metricCol(m.name)}`)].join(', ')}` +
+    ` FROM (${union}) GROUP BY ${['__bucket', ...dimNames].join(', ')}`;
+  const withComposites = composites.length
+    ? `SELECT *, ${composites.map((m) => `${compositeSql(m)} AS ${metricCol(m.name)}`).join(', ')} FROM (${combined})`
+    : combined;
+  const output = [
+    ...(q.grain ? ['__bucket AS `time`'] : []),
+    ...q.dimensions.map((d) => `${dimCol(d)} AS ${quote(d)}`),
+    ...q.metrics.map((m) => `${metricCol(m)} AS ${quote(m)}`),
+  ];
+  const orderBy = (
+    q.orderBy ??
+    (q.grain
+      ? [{ field: 'time', direction: 'asc' as const }]
+      : [{ field: q.metrics[0] as string, direction: 'desc' as const }])
+  ).map((o) => `${quote(o.field)} ${o.direction.toUpperCase()} NULLS LAST`);
+  // Ties are broken by every output column, so equal queries page the same way.
+  const tieBreak = [...(q.grain ? ['`time`'] : []), ...q.dimensions.map(quote)];
+  const sql =
+    `SELECT ${output.join(', ')} FROM (${withComposites})\n` +
+    `ORDER BY ${[...orderBy, ...tieBreak].join(', ')}\nLIMIT {limit:UInt32}`;
+
+  params.values.workspace = workspaceId;
+  params.values.from = toParamTime(range.from);
+  params.values.to = toParamTime(range.to);
+  params.values.timezone = q.timezone;
+  params.values.limit = q.limit + 1;
+
+  const columns: ResultColumn[] = [
+    ...(q.grain ? [{ name: 'time', kind: 'time' as const, type: 'time' as const }] : []),
+    ...q.dimensions.map((d) => {
+      const source = [...sourcesByName.values()].find((s) => d in s.dimensions);
+      return {
+        name: d,
+        kind: 'dimension' as const,
+        type: source?.dimensions[d]?.type ?? ('string' as const),
+      };
+    }),
+    ...q.metrics.map((name) => {
+      const m = catalog.get(name) as MetricDefinition;
+      return { name, kind: 'metric' as const, type: 'number' as const, label: m.label, format: m.format };
+    }),
+  ];
+  return { sql, params: params.values, columns, plan: parts.map((p) => p.step) };
+}
+
+export { grains };

@@ -1,0 +1,6 @@
+export * from './definition.ts';
+export * from './sources.ts';
+export * from './query.ts';
+export * from './time-range.ts';
+export * from './compile-query.ts';
+export * from './run-metric-query.ts';
