@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, isPulseError } from '@pulse/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createOverviewFeed } from './overview-feed.ts';
+import { registerOpenApiRoute } from './routes/openapi.ts';
 import { type PulseServices, servicesKey } from './services.ts';
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -18,7 +19,7 @@ export interface HttpServerOptions {
 
 /** HTTP status for each PulseError code family; anything unknown is a 500. */
 function statusFor(code: string): number {
-  if (code.endsWith('_INVALID') || code === 'INVALID_CURSOR' || code === 'BAD_REQUEST') return 400;
+  if (code.endsWith('_INVALID') || code.startsWith('INVALID_') || code === 'BAD_REQUEST') return 400;
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code.endsWith('_CONFLICT')) return 409;
   if (code.endsWith('_UNAVAILABLE')) return 503;
@@ -74,9 +75,16 @@ export async function createHttpServer(
     if (isPulseError(err)) {
       const status = statusFor(err.code);
       if (status >= 500) request.log.error({ err }, err.message);
-      return reply
-        .status(status)
-        .send({ error: { code: err.code, message: err.message, hint: err.hint, requestId: request.id } });
+      return reply.status(status).send({
+        error: {
+          code: err.code,
+          message: err.message,
+          hint: err.hint,
+          // Valid choices and per-field problems help callers fix the request.
+          ...(status === 400 && Object.keys(err.context).length ? { details: err.context } : {}),
+          requestId: request.id,
+        },
+      });
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status < 500)
@@ -148,6 +156,7 @@ export async function createHttpServer(
     });
   });
 
+  registerOpenApiRoute(app, services.version);
   options.registerRoutes?.(app);
 
   const sveltekit = options.sveltekitHandler;

@@ -25,8 +25,10 @@ import {
   migrate,
   type Warehouse,
 } from '@pulse/warehouse';
+import { loadMetricCatalog } from '@pulse/models';
 import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
 import { createHttpServer, type NodeHandler } from './http-server.ts';
+import { registerMetricRoutes } from './routes/metrics-routes.ts';
 import { createWriteKeyCache } from './write-key-cache.ts';
 import type { PulseServices } from './services.ts';
 
@@ -63,6 +65,8 @@ export async function startPulse(
   options: StartOptions = {},
 ): Promise<RunningPulse> {
   const config = loadConfig(env);
+  // Checked first: a broken metric definition should stop the start before any engine opens.
+  const catalog = loadMetricCatalog();
   const logger = createLogger(config.log);
   setupTracing(config.telemetry, { version });
   const metrics = createMetricsRegistry();
@@ -144,8 +148,10 @@ export async function startPulse(
   const resolveWriteKey = createWriteKeyCache(metadata);
   const server = await createHttpServer(services, {
     sveltekitHandler,
-    registerRoutes: (app) =>
-      registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics }),
+    registerRoutes: (app) => {
+      registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
+      registerMetricRoutes(app, { warehouse, catalog: catalog.metrics, defaultWorkspaceId: workspace.id });
+    },
   });
   await server.listen({ host: config.server.host, port: config.server.port });
   const address = server.server.address() as AddressInfo;

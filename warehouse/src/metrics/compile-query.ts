@@ -466,8 +466,11 @@ export function compileMetricQuery(
   ).map((o) => `${quote(o.field)} ${o.direction.toUpperCase()} NULLS LAST`);
   // Ties are broken by every output column, so equal queries page the same way.
   const tieBreak = [...(q.grain ? ['`time`'] : []), ...q.dimensions.map(quote)];
+  // Conditional aggregates leave rows where no requested metric has anything (a feature-users
+  // breakdown meets page views with no feature): such rows say nothing and are left out.
+  const anything = q.metrics.map((m) => `coalesce(${metricCol(m)}, 0) != 0`).join(' OR ');
   const sql =
-    `SELECT ${output.join(', ')} FROM (${withComposites})\n` +
+    `SELECT ${output.join(', ')} FROM (${withComposites})\nWHERE ${anything}\n` +
     `ORDER BY ${[...orderBy, ...tieBreak].join(', ')}\nLIMIT {limit:UInt32}`;
 
   params.values.workspace = workspaceId;

@@ -4,3 +4,4 @@ export * from './query.ts';
 export * from './time-range.ts';
 export * from './compile-query.ts';
 export * from './run-metric-query.ts';
+export * from './analyses.ts';

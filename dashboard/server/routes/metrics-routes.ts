@@ -1,0 +1,94 @@
+import { PulseError } from '@pulse/core';
+import {
+  allowedDimensions,
+  allowedGrains,
+  isBaseMetric,
+  type MetricCatalog,
+  type MetricDefinition,
+  metricDependencies,
+  runFunnel,
+  runMetricQuery,
+  runRetention,
+  sourcesByName,
+  type Warehouse,
+} from '@pulse/warehouse';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+export interface MetricRoutesOptions {
+  warehouse: Warehouse;
+  catalog: MetricCatalog;
+  /** The workspace answered when a request names none (the only one, on a fresh install). */
+  defaultWorkspaceId: string;
+}
+
+/** A metric as the API lists it: its definition plus what it can be broken down by. */
+export function describeMetric(m: MetricDefinition, catalog: MetricCatalog) {
+  const source = isBaseMetric(m) ? sourcesByName.get(m.source) : undefined;
+  return {
+    name: m.name,
+    label: m.label,
+    description: m.description,
+    category: m.category,
+    owner: m.owner,
+    version: m.version,
+    type: m.type,
+    format: m.format,
+    ...(m.currency ? { currency: m.currency } : {}),
+    upIsGood: m.up_is_good,
+    ...(isBaseMetric(m)
+      ? { source: m.source, expression: m.expression ?? null, filters: m.filters }
+      : { dependsOn: metricDependencies(m) }),
+    dimensions: allowedDimensions(m, catalog).map((name) => {
+      const found =
+        source?.dimensions[name] ??
+        [...sourcesByName.values()].find((s) => name in s.dimensions)?.dimensions[name];
+      return { name, type: found?.type ?? 'string', description: found?.description ?? '' };
+    }),
+    grains: allowedGrains(m, catalog),
+  };
+}
+
+const workspaceOf = (request: FastifyRequest, fallback: string) => {
+  const header = request.headers['x-pulse-workspace'];
+  return typeof header === 'string' && header.length > 0 ? header : fallback;
+};
+
+/**
+ * The metric API: the catalog, metric queries and the funnel and retention analyses. Every
+ * body is validated; request values reach SQL only as query parameters.
+ */
+export function registerMetricRoutes(app: FastifyInstance, options: MetricRoutesOptions): void {
+  const { warehouse, catalog } = options;
+  app.get('/api/v1/metrics', async () => {
+    const metrics = [...catalog.values()]
+      .map((m) => describeMetric(m, catalog))
+      .sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
+    return { metrics, count: metrics.length };
+  });
+
+  app.get<{ Params: { name: string } }>('/api/v1/metrics/:name', async (request) => {
+    const m = catalog.get(request.params.name);
+    if (!m)
+      throw new PulseError('METRIC_NOT_FOUND', `no metric named "${request.params.name}"`, {
+        hint: 'GET /api/v1/metrics lists them all',
+      });
+    return describeMetric(m, catalog);
+  });
+
+  app.post('/api/v1/metrics/query', async (request) =>
+    runMetricQuery(
+      warehouse,
+      catalog,
+      request.body as never,
+      workspaceOf(request, options.defaultWorkspaceId),
+    ),
+  );
+
+  app.post('/api/v1/analyses/funnel', async (request) =>
+    runFunnel(warehouse, request.body as never, workspaceOf(request, options.defaultWorkspaceId)),
+  );
+
+  app.post('/api/v1/analyses/retention', async (request) =>
+    runRetention(warehouse, request.body as never, workspaceOf(request, options.defaultWorkspaceId)),
+  );
+}
