@@ -1,1 +1,2 @@
 export * from './metrics/catalog.ts';
+export * from './metrics/kpi-fixture.ts';

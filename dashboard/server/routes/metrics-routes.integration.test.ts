@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, createMetricsRegistry, loadConfig } from '@pulse/core';
+import { kpiEvents, kpiRange, kpiWorkspace, loadMetricCatalog } from '@pulse/models';
+import { createWarehouse, insertEvents, migrate, type Warehouse } from '@pulse/warehouse';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../http-server.ts';
+import { registerMetricRoutes } from './metrics-routes.ts';
+
+let warehouse: Warehouse;
+let dataPath: string;
+let app: FastifyInstance;
+const routes: { method: string; url: string }[] = [];
+
+beforeAll(async () => {
+  dataPath = mkdtempSync(join(tmpdir(), 'pulse-api-'));
+  warehouse = await createWarehouse({
+    url: undefined,
+    user: 'default',
+    password: '',
+    database: 'pulse_api',
+    cluster: undefined,
+    dataPath,
+  });
+  await migrate(warehouse);
+  await insertEvents(warehouse, kpiEvents);
+  app = await createHttpServer(
+    {
+      config: loadConfig({}),
+      logger: createLogger({ level: 'silent', serviceName: 'test' }),
+      metrics: createMetricsRegistry(),
+      version: '1.2.3',
+      isDemo: false,
+      readiness: [],
+      overview: { countsByFamily: async () => [], latestEvents: async () => [] },
+    },
+    {
+      registerRoutes: (instance) => {
+        instance.addHook('onRoute', (r) => {
+          for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+        });
+        registerMetricRoutes(instance, {
+          warehouse,
+          catalog: loadMetricCatalog().metrics,
+          defaultWorkspaceId: kpiWorkspace,
+        });
+      },
+    },
+  );
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+  await warehouse.close();
+  rmSync(dataPath, { recursive: true, force: true });
+});
+
+const query = (body: unknown) =>
+  app.inject({ method: 'POST', url: '/api/v1/metrics/query', payload: body as object });
+
+describe('metric API', () => {
+  it('lists the catalog with each metric’s dimensions and grains', async () => {
+    const res = await app.inject({ url: '/api/v1/metrics' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as {
+      metrics: { name: string; grains: string[]; dimensions: { name: string }[] }[];
+    };
+    const impressions = body.metrics.find((m) => m.name === 'impressions');
+    expect(impressions?.grains).toEqual(['hour', 'day', 'week', 'month', 'quarter']);
+    expect(impressions?.dimensions.map((d) => d.name)).toEqual(['platform', 'account_id', 'post_id']);
+    expect((await app.inject({ url: '/api/v1/metrics/dau' })).json()).toMatchObject({
+      name: 'dau',
+      format: 'number',
+    });
+    expect((await app.inject({ url: '/api/v1/metrics/nope' })).statusCode).toBe(404);
+  });
+
+  it('answers a query with typed columns, rows, the SQL and the rollup that answered', async () => {
+    const res = await query({
+      metrics: ['impressions', 'engagement_rate_by_impressions'],
+      timeRange: kpiRange,
+      grain: 'day',
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.columns).toEqual([
+      { name: 'time', kind: 'time', type: 'time' },
+      { name: 'impressions', kind: 'metric', type: 'number', label: 'Impressions', format: 'number' },
+      {
+        name: 'engagement_rate_by_impressions',
+        kind: 'metric',
+        type: 'number',
+        label: 'Engagement rate (by impressions)',
+        format: 'percent',
+      },
+    ]);
+    expect(body.rows.map((r: { impressions: number }) => r.impressions)).toEqual([1150, 550]);
+    expect(body.sql).toContain('social_post_metrics_day');
+    expect(body.plan).toEqual([
+      {
+        source: 'post_activity',
+        metrics: ['impressions', 'engagements'],
+        table: 'social_post_metrics_day',
+        rollup: 'day',
+      },
+    ]);
+  });
+
+  it('refuses unknown metrics, dimensions and grains with the valid choices', async () => {
+    const metric = await query({ metrics: ['impresions'], timeRange: kpiRange });
+    expect(metric.statusCode).toBe(400);
+    expect(metric.json().error.details.valid).toContain('impressions');
+    const dimension = await query({ metrics: ['impressions'], dimensions: ['country'], timeRange: kpiRange });
+    expect(dimension.statusCode).toBe(400);
+    expect(dimension.json().error.details.valid).toEqual(['platform', 'account_id', 'post_id']);
+    const grain = await query({ metrics: ['followers'], grain: 'minute', timeRange: kpiRange });
+    expect(grain.statusCode).toBe(400);
+    expect(grain.json().error.hint).toBe('choose from: day, week, month, quarter');
+    const shape = await query({ metrics: 'impressions', timeRange: kpiRange, limit: 0 });
+    expect(shape.statusCode).toBe(400);
+    expect(shape.json().error.hint).toMatch(/metrics: .*limit: /s);
+    const zone = await query({ metrics: ['impressions'], timeRange: kpiRange, timezone: 'Mars/Olympus' });
+    expect(zone.json().error.message).toBe('unknown time zone "Mars/Olympus"');
+  });
+
+  it('passes request values to SQL only as parameters', async () => {
+    const hostile = "x' OR 1=1 --";
+    const res = await query({
+      metrics: ['engagements'],
+      dimensions: ['platform'],
+      filters: [{ dimension: 'platform', op: 'in', value: [hostile, 'instagram'] }],
+      timeRange: kpiRange,
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.sql).not.toContain(hostile);
+    expect(Object.values(body.params)).toContainEqual([hostile, 'instagram']);
+    expect(body.rows).toEqual([{ platform: 'instagram', engagements: 135 }]);
+  });
+
+  it('runs funnels and retention, validating their bodies', async () => {
+    const funnel = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses/funnel',
+      payload: { steps: ['Signed Up', 'Feature Used'], timeRange: kpiRange },
+    });
+    expect(funnel.json().steps.map((s: { users: number }) => s.users)).toEqual([1, 1]);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/v1/analyses/funnel',
+      payload: { steps: ['one'] },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('describes every API route in the OpenAPI document', async () => {
+    const doc = (await app.inject({ url: '/api/v1/openapi.json' })).json() as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(routes.length).toBeGreaterThan(3);
+    for (const r of routes) {
+      const path = r.url.replace(/:(\w+)/g, '{$1}');
+      expect(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
+    }
+    expect(doc.paths['/api/v1/metrics/query']?.post).toMatchObject({ requestBody: { required: true } });
+  });
+});
