@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isPulseError } from '@pulse/core';
+import { auditCommand } from './commands/audit.command.ts';
 import { runMigrate } from './commands/migrate.command.ts';
 import { runSeed } from './commands/seed.command.ts';
 import { runStart } from './commands/start.command.ts';
@@ -50,6 +51,8 @@ program
   .option('--seed <n>', 'simulator seed (default: PULSE_DEMO_SEED)', toInteger)
   .option('--events <n>', 'approximate number of events to generate (scales the simulator)', toInteger)
   .action((options: { days?: number; seed?: number; events?: number }) => runSeed(process.env, options));
+
+program.addCommand(auditCommand());
 
 program
   .command('version')
