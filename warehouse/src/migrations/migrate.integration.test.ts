@@ -42,21 +42,21 @@ describe('migrate', () => {
 
   it('lists a new migration as pending and applies only it', async () => {
     writeFileSync(
-      join(dir, '0003_extra.sql'),
+      join(dir, '0004_extra.sql'),
       'CREATE TABLE IF NOT EXISTS extra_table {{on_cluster}} (event_id String) ENGINE = {{engine:MergeTree()}} ORDER BY event_id;',
     );
-    expect((await migrationStatus(warehouse, dir)).at(-1)).toMatchObject({ version: 3, appliedAt: null });
+    expect((await migrationStatus(warehouse, dir)).at(-1)).toMatchObject({ version: 4, appliedAt: null });
     expect((await migrate(warehouse, { dir })).map((m) => m.name)).toEqual(['extra']);
   });
 
   it('refuses a migration whose file changed after it was applied, naming the file', async () => {
     writeFileSync(
-      join(dir, '0003_extra.sql'),
+      join(dir, '0004_extra.sql'),
       'CREATE TABLE IF NOT EXISTS extra_table_changed (event_id String) ENGINE = MergeTree ORDER BY event_id;',
     );
     await expect(migrate(warehouse, { dir })).rejects.toMatchObject({
       code: 'MIGRATION_CHECKSUM_MISMATCH',
-      message: 'warehouse migration 0003_extra.sql changed after it was applied',
+      message: 'warehouse migration 0004_extra.sql changed after it was applied',
       hint: expect.stringContaining('new migration'),
     });
   });
