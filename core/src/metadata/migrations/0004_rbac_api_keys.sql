@@ -1,0 +1,1 @@
+-- 0004: reserved for custom roles, member attributes, API keys (auth/RBAC). Replace this comment with the DDL.

@@ -1,0 +1,1 @@
+-- 0005: reserved for erasure and access request ledgers, retention settings, connector secrets. Replace this comment with the DDL.

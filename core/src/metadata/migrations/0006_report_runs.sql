@@ -1,0 +1,1 @@
+-- 0006: reserved for report definitions, schedules and run history. Replace this comment with the DDL.

@@ -1,0 +1,1 @@
+-- 0007: reserved for dashboards and saved views (Explore). Replace this comment with the DDL.

@@ -1,0 +1,43 @@
+import type { Permission } from '@pulse/core/rbac/permissions';
+
+/**
+ * Who is calling. Set on every request by the auth hook before any handler runs: a signed-in
+ * user (session cookie), an API key (Bearer), or nobody. Handlers read the workspace and the
+ * permissions from here and never from a header the caller could forge.
+ */
+export interface Principal {
+  kind: 'user' | 'api_key' | 'anonymous';
+  /** The user, or the service account behind an API key; null when anonymous. */
+  userId: string | null;
+  email: string | null;
+  /** The workspace this request acts in (chosen by `x-pulse-workspace` among the caller's memberships). */
+  workspaceId: string | null;
+  /** Built-in role name or custom role name in that workspace. */
+  role: string | null;
+  permissions: ReadonlySet<Permission>;
+  /** Attributes row policies match on (region, team, platform, …). */
+  attributes: Readonly<Record<string, string>>;
+  apiKeyId?: string;
+  sessionIdHash?: string;
+}
+
+/**
+ * What a route requires, declared in its options: `{ config: access('dashboards:read') }`.
+ * A route that declares nothing is refused to everyone (fail closed), and the route-enumeration
+ * test lists it. `public` routes (health, login, the collector with its own write keys) say so.
+ */
+export type RouteAccess = { public: true; reason: string } | { permission: Permission };
+
+export const access = (permission: Permission): { access: RouteAccess } => ({ access: { permission } });
+export const publicRoute = (reason: string): { access: RouteAccess } => ({
+  access: { public: true, reason },
+});
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
