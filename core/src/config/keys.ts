@@ -67,6 +67,78 @@ export const configKeys = {
     min: 1,
     doc: 'Events per second each write key may send (bursts up to 5 s worth); 429 with Retry-After above it.',
   }),
+  PULSE_SECRET_KEY: key.string<string | undefined>({
+    secret: true,
+    doc: 'Server secret (32+ random bytes, e.g. `openssl rand -base64 32`) from which cookie, CSRF, MFA and connector-credential keys are derived; unset generates one into PULSE_DATA_DIR/secret.key on first start.',
+  }),
+  PULSE_SECRET_KEY_PREVIOUS: key.string<string | undefined>({
+    secret: true,
+    doc: 'Comma-separated previous server secrets, still accepted to decrypt while `pulse secrets rotate` re-encrypts stored credentials under PULSE_SECRET_KEY.',
+  }),
+  PULSE_SESSION_IDLE_MINUTES: key.integer({
+    default: 30,
+    min: 1,
+    doc: 'A session ends after this many minutes without a request.',
+  }),
+  PULSE_SESSION_MAX_HOURS: key.integer({
+    default: 12,
+    min: 1,
+    doc: 'A session ends this many hours after sign-in, however active (absolute timeout).',
+  }),
+  PULSE_OIDC_ISSUER: key.url<string | undefined>({
+    protocols: ['http:', 'https:'],
+    doc: 'OpenID Connect issuer URL for single sign-on; unset turns SSO off. The redirect URI is PULSE_PUBLIC_URL/auth/oidc/callback.',
+  }),
+  PULSE_OIDC_CLIENT_ID: key.string<string | undefined>({ doc: 'OIDC client id registered at the issuer.' }),
+  PULSE_OIDC_CLIENT_SECRET: key.string<string | undefined>({
+    secret: true,
+    doc: 'OIDC client secret (confidential client; PKCE is used as well).',
+  }),
+  PULSE_OIDC_SCOPES: key.string({
+    default: 'openid email profile',
+    doc: 'Space-separated scopes requested at sign-in.',
+  }),
+  PULSE_OIDC_ROLE_CLAIM: key.string({
+    default: 'groups',
+    doc: 'ID-token/userinfo claim whose values (string or array) are mapped to a Pulse role.',
+  }),
+  PULSE_OIDC_ROLE_MAP: key.string({
+    default: '',
+    doc: 'Claim value to role, comma-separated: `pulse-admins=admin,sales=analyst`; the highest matching role wins.',
+  }),
+  PULSE_OIDC_DEFAULT_ROLE: key.oneOf(['none', 'viewer', 'analyst', 'editor', 'admin'], {
+    default: 'none',
+    doc: 'Role given to an SSO user whose claims match no mapping; `none` refuses the sign-in.',
+  }),
+  PULSE_SMTP_URL: key.url<string | undefined>({
+    protocols: ['smtp:', 'smtps:'],
+    secret: true,
+    doc: 'SMTP server for report e-mails, e.g. smtps://user:pass@mail.example.com:465; unset disables e-mail delivery.',
+  }),
+  PULSE_SMTP_FROM: key.string({
+    default: 'Pulse <reports@localhost>',
+    doc: 'From address on report e-mails.',
+  }),
+  PULSE_REPORT_ATTACHMENT_MAX_BYTES: key.integer({
+    default: 10_485_760,
+    min: 0,
+    doc: 'Largest report file attached to an e-mail; larger files are sent as an expiring download link.',
+  }),
+  PULSE_RETENTION_PRODUCT_DAYS: key.integer({
+    default: 0,
+    min: 0,
+    doc: 'Days of raw product events kept in the warehouse (0 keeps them forever).',
+  }),
+  PULSE_RETENTION_SOCIAL_DAYS: key.integer({
+    default: 0,
+    min: 0,
+    doc: 'Days of raw social events kept in the warehouse (0 keeps them forever).',
+  }),
+  PULSE_RETENTION_CRM_DAYS: key.integer({
+    default: 0,
+    min: 0,
+    doc: 'Days of raw CRM events kept in the warehouse (0 keeps them forever).',
+  }),
   CLICKHOUSE_URL: key.url<string | undefined>({
     protocols: ['http:', 'https:'],
     doc: 'ClickHouse server HTTP URL; unset runs the embedded chDB engine under PULSE_DATA_DIR.',

@@ -42,6 +42,35 @@ export interface CollectorConfig {
   maxBatch: number;
   rateLimitPerSecond: number;
 }
+export type RoleName = 'viewer' | 'analyst' | 'editor' | 'admin';
+export interface AuthConfig {
+  /** Undefined: start-pulse generates one under the data dir on first start. */
+  secretKey: string | undefined;
+  previousSecretKeys: string[];
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+}
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  scopes: string[];
+  roleClaim: string;
+  /** Claim value → role. */
+  roleMap: Record<string, RoleName>;
+  defaultRole: RoleName | undefined;
+}
+export interface SmtpConfig {
+  url: string | undefined;
+  from: string;
+  attachmentMaxBytes: number;
+}
+/** Days of raw events kept per stream family; 0 keeps them forever. */
+export interface RetentionConfig {
+  product: number;
+  social: number;
+  crm: number;
+}
 export interface DemoConfig {
   mode: Raw['PULSE_DEMO'];
   days: number;
@@ -59,6 +88,11 @@ export interface PulseConfig {
   bus: BusConfig;
   demo: DemoConfig;
   collector: CollectorConfig;
+  auth: AuthConfig;
+  /** Undefined when SSO is off (PULSE_OIDC_ISSUER unset). */
+  oidc: OidcConfig | undefined;
+  smtp: SmtpConfig;
+  retention: RetentionConfig;
 }
 
 export interface ConfigIssue {
@@ -89,11 +123,47 @@ export function loadConfig(env: Record<string, string | undefined>): PulseConfig
       issues.push({ key: name, value: env[name] ?? '', expected: `a known key (${suggest(name)})` });
     }
   }
+  const r = raw as Raw;
+  if (r.PULSE_OIDC_ISSUER && !r.PULSE_OIDC_CLIENT_ID)
+    issues.push({
+      key: 'PULSE_OIDC_CLIENT_ID',
+      value: '',
+      expected: 'a client id when PULSE_OIDC_ISSUER is set',
+    });
+  const roleMap = parseRoleMap(r.PULSE_OIDC_ROLE_MAP ?? '');
+  if (!roleMap.ok)
+    issues.push({
+      key: 'PULSE_OIDC_ROLE_MAP',
+      value: r.PULSE_OIDC_ROLE_MAP ?? '',
+      expected: roleMap.expected,
+    });
   if (issues.length > 0) throw configError(issues);
-  return toSlices(raw as Raw);
+  return toSlices(r, roleMap.ok ? roleMap.value : {});
 }
 
-function toSlices(raw: Raw): PulseConfig {
+const roleNames: RoleName[] = ['viewer', 'analyst', 'editor', 'admin'];
+function parseRoleMap(
+  text: string,
+): { ok: true; value: Record<string, RoleName> } | { ok: false; expected: string } {
+  const value: Record<string, RoleName> = {};
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.lastIndexOf('=');
+    const claim = pair.slice(0, at).trim();
+    const role = pair.slice(at + 1).trim() as RoleName;
+    if (at <= 0 || !roleNames.includes(role))
+      return {
+        ok: false,
+        expected: `claimValue=role pairs, role one of ${roleNames.join(', ')} ("${pair}")`,
+      };
+    value[claim] = role;
+  }
+  return { ok: true, value };
+}
+
+function toSlices(raw: Raw, roleMap: Record<string, RoleName>): PulseConfig {
   const dataDir = resolve(raw.PULSE_DATA_DIR);
   return {
     dataDir,
@@ -123,6 +193,36 @@ function toSlices(raw: Raw): PulseConfig {
       kafkaBrokers: raw.KAFKA_BROKERS,
       clientId: raw.PULSE_KAFKA_CLIENT_ID,
       dataPath: resolve(dataDir, 'bus'),
+    },
+    auth: {
+      secretKey: raw.PULSE_SECRET_KEY,
+      previousSecretKeys: (raw.PULSE_SECRET_KEY_PREVIOUS ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+      sessionIdleMs: raw.PULSE_SESSION_IDLE_MINUTES * 60_000,
+      sessionAbsoluteMs: raw.PULSE_SESSION_MAX_HOURS * 3_600_000,
+    },
+    oidc: raw.PULSE_OIDC_ISSUER
+      ? {
+          issuer: raw.PULSE_OIDC_ISSUER,
+          clientId: raw.PULSE_OIDC_CLIENT_ID ?? '',
+          clientSecret: raw.PULSE_OIDC_CLIENT_SECRET,
+          scopes: raw.PULSE_OIDC_SCOPES.split(/\s+/).filter(Boolean),
+          roleClaim: raw.PULSE_OIDC_ROLE_CLAIM,
+          roleMap,
+          defaultRole: raw.PULSE_OIDC_DEFAULT_ROLE === 'none' ? undefined : raw.PULSE_OIDC_DEFAULT_ROLE,
+        }
+      : undefined,
+    smtp: {
+      url: raw.PULSE_SMTP_URL,
+      from: raw.PULSE_SMTP_FROM,
+      attachmentMaxBytes: raw.PULSE_REPORT_ATTACHMENT_MAX_BYTES,
+    },
+    retention: {
+      product: raw.PULSE_RETENTION_PRODUCT_DAYS,
+      social: raw.PULSE_RETENTION_SOCIAL_DAYS,
+      crm: raw.PULSE_RETENTION_CRM_DAYS,
     },
     demo: {
       mode: raw.PULSE_DEMO,

@@ -1,0 +1,1 @@
+-- 0008: reserved for row policies and column classifications (data policies). Replace this comment with the DDL.
