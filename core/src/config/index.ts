@@ -1,6 +1,11 @@
 export { loadConfig } from './load-config.ts';
 export type {
+  AuthConfig,
   BusConfig,
+  OidcConfig,
+  RetentionConfig,
+  RoleName,
+  SmtpConfig,
   CollectorConfig,
   ConfigIssue,
   DemoConfig,
