@@ -46,3 +46,12 @@ export {
   type MfaServiceOptions,
   type MfaVerified,
 } from './totp.ts';
+export {
+  createOidcService,
+  type OidcService,
+  type OidcServiceOptions,
+  type OidcSignIn,
+  type OidcStart,
+  safeReturnTo,
+} from './oidc.ts';
+export { mapRole, type ProvisionedUser } from './oidc-provisioning.ts';
