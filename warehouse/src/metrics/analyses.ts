@@ -1,7 +1,11 @@
 import { PulseError } from '@pulse/core';
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import { z } from 'zod';
 import type { Warehouse } from '../create-warehouse.ts';
+import { rowPolicyConditions } from '../policy/row-conditions.ts';
 import { translateWarehouseError } from '../translate-error.ts';
+import { type RunOptions, runOptions } from './run-metric-query.ts';
+import { type EventsSource, sourcesByName } from './sources.ts';
 import { type ResolvedRange, resolveTimeRange, timeRangePresets } from './time-range.ts';
 
 const timeRange = z.union([
@@ -65,6 +69,28 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.
   return parsed.data;
 }
 
+const productEvents = sourcesByName.get('product_events') as EventsSource;
+
+/**
+ * The policy's row filters on product events as ` AND …` conditions (values as parameters added
+ * to `params`), so a row-filtered caller's funnel or cohorts count only the people and events
+ * they may see. Column names are unqualified: in the retention join only product_events has them.
+ */
+function policySql(policy: DataPolicy | undefined, params: Record<string, unknown>): string {
+  let n = 0;
+  const conditions = rowPolicyConditions(
+    policy,
+    productEvents,
+    (d) => productEvents.dimensions[d]?.sql as string,
+    (value, type) => {
+      const name = `policy${n++}`;
+      params[name] = value;
+      return `{${name}:${type}}`;
+    },
+  );
+  return conditions.map((c) => ` AND ${c}`).join('');
+}
+
 const paramTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 const rangeOut = (r: ResolvedRange, timezone: string) => ({
   from: r.from.toISOString(),
@@ -95,16 +121,19 @@ export async function runFunnel(
   warehouse: Warehouse,
   input: FunnelQuery,
   workspaceId: string,
-  now = new Date(),
+  nowOrOptions: Date | RunOptions = {},
 ): Promise<FunnelResult> {
+  const { now = new Date(), policy } = runOptions(nowOrOptions, workspaceId);
   const q = parse(funnelQuerySchema, input, 'funnel');
   const range = resolveTimeRange(q.timeRange, q.timezone, now);
   const conditions = q.steps.map((_, i) => `event = {s${i}:String}`).join(', ');
+  const policyParams: Record<string, unknown> = {};
+  const restrict = policySql(policy, policyParams);
   const sql = `SELECT level, count() AS users FROM (
   SELECT actor_id, windowFunnel({window:UInt64})(toDateTime(timestamp), ${conditions}) AS level
   FROM product_events
   WHERE workspace_id = {workspace:String} AND timestamp >= {from:DateTime64(3, 'UTC')}
-    AND timestamp < {to:DateTime64(3, 'UTC')} AND event IN {steps:Array(String)}
+    AND timestamp < {to:DateTime64(3, 'UTC')} AND event IN {steps:Array(String)}${restrict}
   GROUP BY actor_id
 ) WHERE level > 0 GROUP BY level ORDER BY level`;
   const params: Record<string, unknown> = {
@@ -114,6 +143,7 @@ export async function runFunnel(
     to: paramTime(range.to),
     steps: q.steps,
     ...Object.fromEntries(q.steps.map((s, i) => [`s${i}`, s])),
+    ...policyParams,
   };
   const levels = await rows<{ level: number; users: number }>(warehouse, sql, params);
   const reached = q.steps.map((_, i) =>
@@ -145,15 +175,18 @@ export async function runRetention(
   warehouse: Warehouse,
   input: RetentionQuery,
   workspaceId: string,
-  now = new Date(),
+  nowOrOptions: Date | RunOptions = {},
 ): Promise<RetentionResult> {
+  const { now = new Date(), policy } = runOptions(nowOrOptions, workspaceId);
   const q = parse(retentionQuerySchema, input, 'retention');
   const range = resolveTimeRange(q.timeRange, q.timezone, now);
+  const policyParams: Record<string, unknown> = {};
+  const restrict = policySql(policy, policyParams);
   const sql = `WITH cohorts AS (
   SELECT actor_id, toStartOfWeek(min(timestamp), 1, {timezone:String}) AS cohort
   FROM product_events
   WHERE workspace_id = {workspace:String} AND event = {cohortEvent:String}
-    AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
+    AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}${restrict}
   GROUP BY actor_id
 )
 SELECT toString(c.cohort) AS cohort,
@@ -163,7 +196,7 @@ FROM product_events AS e
 INNER JOIN cohorts AS c ON c.actor_id = e.actor_id
 WHERE e.workspace_id = {workspace:String} AND e.timestamp >= {from:DateTime64(3, 'UTC')}
   AND e.timestamp < {to:DateTime64(3, 'UTC')} + INTERVAL {weeks:UInt32} WEEK
-  AND toStartOfWeek(e.timestamp, 1, {timezone:String}) >= c.cohort
+  AND toStartOfWeek(e.timestamp, 1, {timezone:String}) >= c.cohort${restrict}
 GROUP BY cohort, week
 HAVING week <= {weeks:UInt32}
 ORDER BY cohort, week`;
@@ -174,6 +207,7 @@ ORDER BY cohort, week`;
     to: paramTime(range.to),
     timezone: q.timezone,
     weeks: q.weeks,
+    ...policyParams,
   });
   const byCohort = new Map<string, number[]>();
   for (const r of result) {

@@ -1,4 +1,7 @@
 import { PulseError } from '@pulse/core';
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
+import { assertFilterable, assertMetricsAllowed, isMaskedDimension, MASK } from '../policy/classify.ts';
+import { rowFiltersFor, rowPolicyConditions } from '../policy/row-conditions.ts';
 import {
   type BaseMetricDefinition,
   type Grain,
@@ -29,6 +32,8 @@ export interface ResultColumn {
   type: 'time' | 'string' | 'number';
   label?: string;
   format?: MetricFormat;
+  /** The caller's clearance is below the dimension's: every value reads as '•••'. */
+  masked?: boolean;
 }
 
 /** How one group of metrics was answered: which table, and whether it was a rollup. */
@@ -252,6 +257,27 @@ interface Context {
   range: ResolvedRange;
   params: Params;
   allMetrics: BaseMetricDefinition[];
+  policy: DataPolicy | undefined;
+  /** Requested dimensions the caller sees masked: compiled as a constant, no column needed. */
+  masked: ReadonlySet<string>;
+}
+
+/** A requested dimension as a typed output column, or the mask when the caller may not see it. */
+function dimensionColumn(ctx: Context, d: string, sql: string, type: 'string' | 'number'): string {
+  return ctx.masked.has(d)
+    ? `${ctx.params.add(MASK, 'String')} AS ${dimCol(d)}`
+    : `${dimensionTyped(sql, type)} AS ${dimCol(d)}`;
+}
+
+/** Dimensions a unit must be able to evaluate (so a rollup answers only if it carries them all). */
+function neededDimensions(ctx: Context, unit: Unit, metricFilters: boolean): Set<string> {
+  const { q } = ctx;
+  return new Set([
+    ...q.dimensions.filter((d) => !ctx.masked.has(d)),
+    ...q.filters.map((f) => f.dimension),
+    ...(metricFilters ? unit.metrics.flatMap((m) => m.filters.map((f) => f.dimension)) : []),
+    ...rowFiltersFor(ctx.policy, unit.source).map((f) => f.dimension),
+  ]);
 }
 
 function metricColumns(ctx: Context, own: Map<string, string>): string {
@@ -266,11 +292,7 @@ function eventsUnit(
 ): { sql: string; step: QueryPlanStep } {
   const { q, params } = ctx;
   const source = unit.source;
-  const neededDims = new Set([
-    ...q.dimensions,
-    ...q.filters.map((f) => f.dimension),
-    ...unit.metrics.flatMap((m) => m.filters.map((f) => f.dimension)),
-  ]);
+  const neededDims = neededDimensions(ctx, unit, true);
   const neededGrains = [q.grain, unit.per].filter((g): g is Grain => g !== undefined);
   const rollup: EventsRollup | undefined = q.useRollups
     ? [...source.rollups]
@@ -303,8 +325,9 @@ function eventsUnit(
     `${t} >= {from:DateTime64(3, 'UTC')}`,
     `${t} < {to:DateTime64(3, 'UTC')}`,
     ...q.filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)),
+    ...rowPolicyConditions(ctx.policy, source, dimSql, (v, type) => params.add(v, type)),
   ];
-  const dims = q.dimensions.map((d) => `${dimensionTyped(dimSql(d), dimType(d))} AS ${dimCol(d)}`);
+  const dims = q.dimensions.map((d) => dimensionColumn(ctx, d, dimSql(d), dimType(d)));
   const dimNames = q.dimensions.map(dimCol);
   const bucket = q.grain ? formatBucket(bucketExpr(q.grain, t)) : "''";
   const from = rollup ? rollup.table : source.from;
@@ -341,7 +364,7 @@ function snapshotUnit(
 ): { sql: string; step: QueryPlanStep } {
   const { q, params } = ctx;
   const source = unit.source;
-  const neededDims = new Set([...q.dimensions, ...q.filters.map((f) => f.dimension)]);
+  const neededDims = neededDimensions(ctx, unit, false);
   const valueName = (m: BaseMetricDefinition) => m.expression as string;
   const rollup: SnapshotRollup | undefined = q.useRollups
     ? [...source.rollups]
@@ -357,7 +380,7 @@ function snapshotUnit(
   const dimSql = (d: string) =>
     rollup ? (rollup.dimensions[d] as string) : (source.dimensions[d]?.sql as string);
   const dimType = (d: string) => source.dimensions[d]?.type ?? 'string';
-  const dims = q.dimensions.map((d) => `${dimensionTyped(dimSql(d), dimType(d))} AS ${dimCol(d)}`);
+  const dims = q.dimensions.map((d) => dimensionColumn(ctx, d, dimSql(d), dimType(d)));
   const dimNames = q.dimensions.map(dimCol);
   const epoch = `toDateTime(0, ${TZ})`;
   const inRange = q.grain ? bucketExpr(q.grain, t) : `toDateTime(1, ${TZ})`;
@@ -367,6 +390,7 @@ function snapshotUnit(
     'workspace_id = {workspace:String}',
     `${t} < {to:DateTime64(3, 'UTC')}`,
     ...q.filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)),
+    ...rowPolicyConditions(ctx.policy, source, dimSql, (v, type) => params.add(v, type)),
   ];
   const latest =
     `SELECT ${rollup ? rollup.entity : source.entity} AS __entity, ` +
@@ -428,18 +452,30 @@ function compositeSql(m: MetricDefinition): string {
  * same source becomes a subquery over the coarsest rollup that can answer it (else the raw
  * table); the groups are combined by time bucket and dimensions, and ratio, derived and share
  * metrics are computed on top. Request values appear only as query parameters.
+ *
+ * A data `policy` is enforced here, so every surface that runs metric queries honours it: its row
+ * filters become WHERE conditions of every group that reads a source carrying the dimension (a
+ * rollup answers only if it carries that dimension too), dimensions above the caller's clearance
+ * are grouped as one masked value, and filters on them or metrics above it are refused.
  */
 export function compileMetricQuery(
   q: MetricQuery,
   catalog: MetricCatalog,
   range: ResolvedRange,
   workspaceId: string,
+  policy?: DataPolicy,
 ): CompiledQuery {
   const resolved = validate(q, catalog);
+  assertMetricsAllowed(policy, resolved);
+  assertFilterable(
+    policy,
+    q.filters.map((f) => f.dimension),
+  );
+  const masked = new Set(q.dimensions.filter((d) => isMaskedDimension(d, policy)));
   const base = resolved.filter(isBaseMetric);
   const composites = resolved.filter((m) => !isBaseMetric(m));
   const params = new Params();
-  const ctx: Context = { q, range, params, allMetrics: base };
+  const ctx: Context = { q, range, params, allMetrics: base, policy, masked };
   const parts = groupUnits(base).map((unit) =>
     unit.source.kind === 'events'
       ? eventsUnit(ctx, unit as Unit & { source: EventsSource })
@@ -486,7 +522,8 @@ export function compileMetricQuery(
       return {
         name: d,
         kind: 'dimension' as const,
-        type: source?.dimensions[d]?.type ?? ('string' as const),
+        type: masked.has(d) ? ('string' as const) : (source?.dimensions[d]?.type ?? ('string' as const)),
+        ...(masked.has(d) ? { masked: true } : {}),
       };
     }),
     ...q.metrics.map((name) => {

@@ -1,3 +1,4 @@
+import { classifications } from '@pulse/core/rbac/data-policies';
 import { z } from 'zod';
 
 /** Time grains a metric can be bucketed by, finest first. */
@@ -43,6 +44,8 @@ const common = {
   currency: z.string().optional(),
   up_is_good: z.boolean().default(true),
   category: z.enum(['social', 'crm', 'product', 'pipeline']),
+  /** Who may query the metric (default internal); a workspace can override it. */
+  classification: z.enum(classifications).optional(),
 };
 
 /**

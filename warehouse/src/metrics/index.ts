@@ -5,3 +5,4 @@ export * from './time-range.ts';
 export * from './compile-query.ts';
 export * from './run-metric-query.ts';
 export * from './analyses.ts';
+export * from '../policy/index.ts';

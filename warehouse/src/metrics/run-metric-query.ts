@@ -1,4 +1,5 @@
 import { PulseError } from '@pulse/core';
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import type { Warehouse } from '../create-warehouse.ts';
 import { translateWarehouseError } from '../translate-error.ts';
 import {
@@ -25,6 +26,27 @@ export interface MetricQueryResult {
   plan: QueryPlanStep[];
   comparison?: { timeRange: { from: string; to: string }; sql: string; plan: QueryPlanStep[] };
   elapsedMs: number;
+}
+
+/** How a query runs on behalf of someone: when "now" is, and the caller's data policy. */
+export interface RunOptions {
+  now?: Date;
+  /**
+   * The caller's policy (`resolveDataPolicy`): row filters, masking and refusals are compiled in.
+   * Omitted only by trusted internal callers (tests, benchmarks) that read everything.
+   */
+  policy?: DataPolicy;
+}
+
+/** Accepts the older `now` argument or the options; both mean the same. */
+export function runOptions(nowOrOptions: Date | RunOptions | undefined, workspaceId: string): RunOptions {
+  const options = nowOrOptions instanceof Date ? { now: nowOrOptions } : (nowOrOptions ?? {});
+  if (options.policy && options.policy.workspaceId !== workspaceId)
+    throw new PulseError('POLICY_FORBIDDEN', 'the data policy belongs to another workspace', {
+      hint: 'Resolve the policy for the workspace the query reads.',
+      context: { workspaceId, policyWorkspaceId: options.policy.workspaceId },
+    });
+  return options;
 }
 
 export function parseMetricQuery(input: unknown): MetricQuery {
@@ -68,15 +90,16 @@ export async function runMetricQuery(
   catalog: MetricCatalog,
   input: MetricQueryInput | MetricQuery,
   workspaceId: string,
-  now: Date = new Date(),
+  nowOrOptions: Date | RunOptions = {},
 ): Promise<MetricQueryResult> {
+  const { now = new Date(), policy } = runOptions(nowOrOptions, workspaceId);
   const q = parseMetricQuery(input);
   const started = performance.now();
   const range = resolveTimeRange(q.timeRange, q.timezone, now);
-  const compiled = compileMetricQuery(q, catalog, range, workspaceId);
+  const compiled = compileMetricQuery(q, catalog, range, workspaceId, policy);
   const previousRange = q.compare ? previousPeriod(range) : undefined;
   const previousCompiled = previousRange
-    ? compileMetricQuery(q, catalog, previousRange, workspaceId)
+    ? compileMetricQuery(q, catalog, previousRange, workspaceId, policy)
     : undefined;
   const [rows, previousRows] = await Promise.all([
     execute(warehouse, compiled),

@@ -6,12 +6,19 @@
  * SQL here is written by us and reviewed; request values never reach it except as
  * `{name:Type}` query parameters. `{timezone:String}` is the query's time zone.
  */
+import type { Classification } from '@pulse/core/rbac/data-policies';
+
 export type RollupGrain = 'minute' | 'hour' | 'day';
 
 export interface DimensionDefinition {
   sql: string;
   type: 'string' | 'number';
   description: string;
+  /**
+   * Who may see the dimension's values (a workspace can override it): a caller whose role's
+   * clearance is lower sees them masked and may not filter by them. Personal data is restricted.
+   */
+  classification: Classification;
 }
 
 export interface EventsRollup {
@@ -71,23 +78,31 @@ const dim = (
   sql: string,
   description: string,
   type: 'string' | 'number' = 'string',
+  classification: Classification = 'internal',
 ): DimensionDefinition => ({
   sql,
   type,
   description,
+  classification,
 });
 
 const productDims = {
-  type: dim('type', 'Segment call: track, identify, page, screen, group or alias'),
-  event: dim("if(type = 'track', event, '')", 'track event name (empty for other calls)'),
+  type: dim('type', 'Segment call: track, identify, page, screen, group or alias', 'string', 'public'),
+  event: dim("if(type = 'track', event, '')", 'track event name (empty for other calls)', 'string', 'public'),
   feature: dim("JSONExtractString(properties, 'feature')", 'product feature (Feature Used events)'),
   automation: dim("JSONExtractString(properties, 'automation')", 'automation name (Automation Run events)'),
   hour_of_week: dim(
     '(toDayOfWeek(timestamp, 0, {timezone:String}) - 1) * 24 + toHour(timestamp, {timezone:String})',
     'hour of the week in the query time zone, 0 = Monday 00:00',
     'number',
+    'public',
   ),
-  user_id: dim('user_id', 'the identified user (empty for anonymous visitors)'),
+  // Segment's context.location.country; no rollup carries it, so a policy on it reads raw rows.
+  country: dim(
+    "JSONExtractString(context, 'location', 'country')",
+    'country the SDK reported (context.location.country)',
+  ),
+  user_id: dim('user_id', 'the identified user (empty for anonymous visitors)', 'string', 'restricted'),
 };
 
 const productRollup = (grain: RollupGrain): EventsRollup => ({
@@ -108,9 +123,9 @@ const productRollup = (grain: RollupGrain): EventsRollup => ({
 });
 
 const crmDims = {
-  source: dim('source', 'CRM: salesforce, hubspot or pipedrive'),
-  entity: dim('entity', 'contact, lead, company or deal'),
-  action: dim('action', 'created, updated or deleted'),
+  source: dim('source', 'CRM: salesforce, hubspot or pipedrive', 'string', 'public'),
+  entity: dim('entity', 'contact, lead, company or deal', 'string', 'public'),
+  action: dim('action', 'created, updated or deleted', 'string', 'public'),
   status: dim('status', 'lead status after the change (new, mql, sql, …)'),
   source_campaign_id: dim('source_campaign_id', 'the social campaign the lead or deal came from'),
   campaign_platform: dim(
@@ -137,12 +152,12 @@ const crmRollup = (grain: 'hour' | 'day'): EventsRollup => ({
 });
 
 const dealDims = {
-  source: dim('source', 'CRM: salesforce, hubspot or pipedrive'),
+  source: dim('source', 'CRM: salesforce, hubspot or pipedrive', 'string', 'public'),
   pipeline: dim('pipeline', 'sales pipeline'),
   stage: dim('stage', 'the stage the deal moved to'),
   previous_stage: dim('previous_stage', 'the stage the deal left'),
-  currency: dim('currency', 'deal currency (amounts are never converted)'),
-  owner_id: dim('owner_id', 'deal owner'),
+  currency: dim('currency', 'deal currency (amounts are never converted)', 'string', 'public'),
+  owner_id: dim('owner_id', 'deal owner (a person)', 'string', 'confidential'),
   source_campaign_id: dim('source_campaign_id', 'the social campaign the deal came from'),
   campaign_platform: dim(
     "if(source_campaign_id = '', '', splitByChar('_', source_campaign_id)[2])",
@@ -231,7 +246,7 @@ const stageDurations = `(
 )`;
 
 const socialDims = {
-  platform: dim('platform', 'social platform'),
+  platform: dim('platform', 'social platform', 'string', 'public'),
   account_id: dim('account_id', 'the brand account on the platform'),
 };
 
@@ -312,8 +327,8 @@ export const metricSources: MetricSource[] = [
     dimensions: {
       ...socialDims,
       post_id: dim('post_id', 'the post'),
-      post_text: dim('leftUTF8(text, 120)', 'the first 120 characters of the post'),
-      media_type: dim('media_type', 'text, image, video, carousel, link, story or reel'),
+      post_text: dim('leftUTF8(text, 120)', 'the first 120 characters of the post', 'string', 'confidential'),
+      media_type: dim('media_type', 'text, image, video, carousel, link, story or reel', 'string', 'public'),
       campaign_id: dim('campaign_id', 'the campaign the post belongs to'),
       publish_hour_of_week: dim(
         '(toDayOfWeek(published_at, 0, {timezone:String}) - 1) * 24 + toHour(published_at, {timezone:String})',

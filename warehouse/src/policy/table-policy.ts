@@ -1,0 +1,101 @@
+import type { Classification, DataPolicy } from '@pulse/core/rbac/data-policies';
+import { isCleared } from '@pulse/core/rbac/data-policies';
+import { metricSources } from '../metrics/sources.ts';
+import { dimensionClassification } from './classify.ts';
+
+/**
+ * Where each policy dimension lives in each warehouse table, for surfaces that read tables
+ * directly (the SQL endpoint, drill-downs): the sources' dimension expressions for the tables
+ * they read, the rollups' columns, and the raw tables no source reads as a whole.
+ */
+export const tableDimensions: ReadonlyMap<string, Record<string, string>> = (() => {
+  const map = new Map<string, Record<string, string>>();
+  const add = (table: string, dims: Record<string, string>) => map.set(table, { ...map.get(table), ...dims });
+  for (const s of metricSources) {
+    // Parenthesised subqueries read tables that are listed on their own.
+    if (/^[a-z_]+$/.test(s.from))
+      add(s.from, Object.fromEntries(Object.entries(s.dimensions).map(([n, d]) => [n, d.sql])));
+    for (const r of s.rollups) add(r.table, r.dimensions);
+  }
+  add('social_posts', {
+    platform: 'platform',
+    account_id: 'account_id',
+    post_id: 'post_id',
+    campaign_id: 'campaign_id',
+    media_type: 'media_type',
+  });
+  add('social_comments', { platform: 'platform', account_id: 'account_id', post_id: 'post_id' });
+  add('ingest_errors', {});
+  return map;
+})();
+
+/**
+ * Raw columns that are not dimensions but carry personal or sensitive data, with their level;
+ * drill-downs, exports and the SQL endpoint mask or refuse them like dimensions.
+ */
+export const rawColumnClassifications: Readonly<Record<string, Classification>> = {
+  user_id: 'restricted',
+  anonymous_id: 'restricted',
+  previous_id: 'restricted',
+  actor_id: 'restricted',
+  context: 'restricted', // IP address, user agent, location
+  email: 'restricted',
+  name: 'restricted',
+  author_id: 'restricted',
+  author_handle: 'restricted',
+  attributes: 'restricted',
+  payload: 'restricted',
+  text: 'confidential',
+  owner_id: 'confidential',
+};
+
+/** Dimensions a row policy can name: those whose expression needs no query parameter. */
+export function policyDimensions(): string[] {
+  const names = new Set<string>();
+  for (const s of metricSources)
+    for (const [n, d] of Object.entries(s.dimensions)) if (!d.sql.includes('{')) names.add(n);
+  return [...names].sort();
+}
+
+/**
+ * The ClickHouse `additional_table_filters` setting for a principal: every known table is held to
+ * the workspace, and to the policy's row filters on the dimensions it carries. ClickHouse applies
+ * these after reading each table, wherever it appears in a query (joins and subqueries too), so a
+ * hand-written SQL query cannot step around them. Pass it as
+ * `clickhouse_settings: { additional_table_filters: additionalTableFilters(policy, ws) }`.
+ * The setting holds SQL text, not parameters: every value is quoted here.
+ */
+export function additionalTableFilters(policy: DataPolicy | undefined, workspaceId: string): string {
+  const filters = policy && !policy.unrestricted ? policy.rowFilters : [];
+  const entries = [...tableDimensions].map(([table, dims]) => {
+    const conditions = [`workspace_id = ${literal(workspaceId)}`];
+    for (const f of filters) {
+      const sql = dims[f.dimension];
+      if (sql === undefined) continue;
+      conditions.push(
+        f.values.length === 0 ? '0' : `toString(${sql}) IN (${f.values.map(literal).join(', ')})`,
+      );
+    }
+    return `${literal(table)}: ${literal(conditions.join(' AND '))}`;
+  });
+  return `{${entries.join(', ')}}`;
+}
+
+/** Columns of each table the caller may not read (the SQL endpoint refuses or masks them). */
+export function maskedColumns(policy: DataPolicy | undefined): Record<string, string[]> {
+  if (!policy || policy.unrestricted) return {};
+  const out: Record<string, string[]> = {};
+  for (const [table, dims] of tableDimensions) {
+    const hidden = new Set<string>();
+    for (const [name, sql] of Object.entries(dims))
+      if (/^[a-z_]+$/.test(sql) && !isCleared(policy.clearance, dimensionClassification(name, policy)))
+        hidden.add(sql);
+    for (const [column, level] of Object.entries(rawColumnClassifications))
+      if (!isCleared(policy.clearance, level)) hidden.add(column);
+    out[table] = [...hidden].sort();
+  }
+  return out;
+}
+
+/** A ClickHouse string literal: backslash and quote escaped. */
+const literal = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
