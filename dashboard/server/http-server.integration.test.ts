@@ -1,7 +1,23 @@
 import { createLogger, createMetricsRegistry, loadConfig, PulseError } from '@pulse/core';
-import { describe, expect, it } from 'vitest';
-import { createHttpServer } from './http-server.ts';
+import { createScratchMetadata, type ScratchMetadata } from '@pulse/core/testing/scratch-metadata';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthServices } from './auth/auth-services.ts';
+import { createHttpServer, type HttpServerOptions } from './http-server.ts';
 import type { OverviewSource, PulseServices } from './services.ts';
+import { apiKeyCaller, createTestAuth, testWorkspace } from './testing/test-auth.ts';
+
+let scratch: ScratchMetadata;
+let auth: AuthServices;
+let viewer: { authorization: string };
+beforeAll(async () => {
+  scratch = await createScratchMetadata();
+  auth = createTestAuth(scratch.store);
+  viewer = await apiKeyCaller(auth, await testWorkspace(scratch.store), 'viewer');
+});
+afterAll(() => scratch.cleanup());
+
+const serve = (services: PulseServices, options: Partial<HttpServerOptions> = {}) =>
+  createHttpServer(services, { auth, ...options });
 
 function fakeServices(overrides: Partial<PulseServices> = {}, overview?: OverviewSource): PulseServices {
   return {
@@ -21,7 +37,7 @@ function fakeServices(overrides: Partial<PulseServices> = {}, overview?: Overvie
 
 describe('HTTP server', () => {
   it('answers liveness and echoes the caller’s request id', async () => {
-    const app = await createHttpServer(fakeServices());
+    const app = await serve(fakeServices());
     const res = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'req-123' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok', version: '9.9.9' });
@@ -32,7 +48,7 @@ describe('HTTP server', () => {
   });
 
   it('is ready only when every part answers, naming the failing ones', async () => {
-    const app = await createHttpServer(
+    const app = await serve(
       fakeServices({
         readiness: [
           { name: 'warehouse', check: async () => {} },
@@ -50,13 +66,13 @@ describe('HTTP server', () => {
       checks: { warehouse: 'ok', metadata: 'connection refused', bus: 'no answer within 100 ms' },
     });
     await app.close();
-    const ok = await createHttpServer(fakeServices());
+    const ok = await serve(fakeServices());
     expect((await ok.inject({ url: '/readyz' })).statusCode).toBe(200);
     await ok.close();
   });
 
   it('serves Prometheus metrics including request durations by route', async () => {
-    const app = await createHttpServer(fakeServices());
+    const app = await serve(fakeServices());
     await app.inject({ url: '/healthz' });
     const res = await app.inject({ url: '/metrics' });
     expect(res.headers['content-type']).toContain('text/plain');
@@ -78,8 +94,8 @@ describe('HTTP server', () => {
         latestEvents: async () => [],
       },
     );
-    const app = await createHttpServer(failing);
-    const res = await app.inject({ url: '/api/v1/overview', headers: { 'x-request-id': 'r1' } });
+    const app = await serve(failing);
+    const res = await app.inject({ url: '/api/v1/overview', headers: { 'x-request-id': 'r1', ...viewer } });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({
       error: {
@@ -89,7 +105,7 @@ describe('HTTP server', () => {
         requestId: 'r1',
       },
     });
-    const missing = await app.inject({ url: '/api/v1/nope' });
+    const missing = await app.inject({ url: '/api/v1/nope', headers: viewer });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe('NOT_FOUND');
     await app.close();
@@ -97,7 +113,7 @@ describe('HTTP server', () => {
 
   it('pushes the live overview with one warehouse read per tick, however many viewers', async () => {
     let reads = 0;
-    const app = await createHttpServer(
+    const app = await serve(
       fakeServices(
         {},
         {
@@ -115,7 +131,10 @@ describe('HTTP server', () => {
     const controllers = Array.from({ length: 20 }, () => new AbortController());
     const received = await Promise.all(
       controllers.map(async (controller) => {
-        const res = await fetch(`http://127.0.0.1:${port}/api/v1/live`, { signal: controller.signal });
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/live`, {
+          signal: controller.signal,
+          headers: viewer,
+        });
         expect(res.headers.get('content-type')).toBe('text/event-stream');
         const reader = res.body!.getReader();
         let text = '';

@@ -2,12 +2,24 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, isPulseError } from '@pulse/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { access, publicRoute } from './auth/access.ts';
+import { type AuthPlugin, installAuth } from './auth/auth-plugin.ts';
+import { registerAuthRoutes } from './auth/auth-routes.ts';
+import type { AuthServices } from './auth/auth-services.ts';
+import { pageSecurityHeaders } from './auth/security-headers.ts';
 import { createOverviewFeed } from './overview-feed.ts';
+import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerOpenApiRoute } from './routes/openapi.ts';
 import { type PulseServices, servicesKey } from './services.ts';
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 export interface HttpServerOptions {
+  /** Accounts, sessions, API keys and roles: every route is gated by them. */
+  auth: AuthServices;
+  /** Where users reach Pulse (links in invitations). */
+  publicUrl?: string;
+  /** SSO is configured: the sign-in page offers it. */
+  oidcEnabled?: boolean;
   /** adapter-node's handler: everything that is not an API route goes to SvelteKit. */
   sveltekitHandler?: NodeHandler | undefined;
   /** How often live viewers get a fresh overview. */
@@ -19,6 +31,11 @@ export interface HttpServerOptions {
 
 /** HTTP status for each PulseError code family; anything unknown is a 500. */
 function statusFor(code: string): number {
+  if (code === 'AUTH_REQUIRED' || code === 'MFA_REQUIRED' || code === 'INVALID_CREDENTIALS') return 401;
+  if (code === 'API_KEY_UNKNOWN' || code === 'SESSION_INVALID') return 401;
+  if (code === 'ACCOUNT_LOCKED' || code === 'LOGIN_THROTTLED') return 429;
+  if (code.endsWith('_FORBIDDEN') || code.endsWith('_DENIED') || code === 'CSRF_FAILED') return 403;
+  if (code === 'ACCOUNT_DISABLED' || code === 'ROUTE_ACCESS_UNDECLARED') return 403;
   if (code.endsWith('_INVALID') || code.startsWith('INVALID_') || code === 'BAD_REQUEST') return 400;
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code.endsWith('_CONFLICT')) return 409;
@@ -32,8 +49,8 @@ function statusFor(code: string): number {
  */
 export async function createHttpServer(
   services: PulseServices,
-  options: HttpServerOptions = {},
-): Promise<FastifyInstance> {
+  options: HttpServerOptions,
+): Promise<FastifyInstance & { auth: AuthPlugin }> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -57,6 +74,7 @@ export async function createHttpServer(
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const authPlugin = installAuth(app, options.auth);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? (reply.statusCode === 404 ? 'not_found' : 'dashboard');
     duration.observe(
@@ -75,6 +93,8 @@ export async function createHttpServer(
     if (isPulseError(err)) {
       const status = statusFor(err.code);
       if (status >= 500) request.log.error({ err }, err.message);
+      const retryAfter = (err.context as { retryAfterSeconds?: number }).retryAfterSeconds;
+      if (status === 429 && retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       return reply.status(status).send({
         error: {
           code: err.code,
@@ -102,9 +122,12 @@ export async function createHttpServer(
     });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', version: services.version }));
+  app.get('/healthz', { config: publicRoute('liveness probe') }, async () => ({
+    status: 'ok',
+    version: services.version,
+  }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { config: publicRoute('readiness probe') }, async (_request, reply) => {
     const timeout = options.readinessTimeoutMs ?? 3000;
     const results = await Promise.all(
       services.readiness.map(async (r) => {
@@ -127,14 +150,15 @@ export async function createHttpServer(
     return reply.status(503).send({ status: 'not ready', failing: failing.map((f) => f.name), checks });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  // Prometheus scrapes without credentials; expose the port only to the monitoring network.
+  app.get('/metrics', { config: publicRoute('Prometheus scrape endpoint') }, async (_request, reply) => {
     reply.header('content-type', services.metrics.contentType);
     return services.metrics.metrics();
   });
 
-  app.get('/api/v1/overview', async () => feed.read());
+  app.get('/api/v1/overview', { config: access('dashboards:read') }, async () => feed.read());
 
-  app.get('/api/v1/live', (request, reply) => {
+  app.get('/api/v1/live', { config: access('dashboards:read') }, (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -157,6 +181,8 @@ export async function createHttpServer(
   });
 
   registerOpenApiRoute(app, services.version);
+  registerAuthRoutes(app, options.auth, { oidc: options.oidcEnabled ?? false });
+  registerAdminRoutes(app, options.auth, { publicUrl: options.publicUrl ?? '' });
   options.registerRoutes?.(app);
 
   const sveltekit = options.sveltekitHandler;
@@ -170,13 +196,33 @@ export async function createHttpServer(
         },
       });
     }
+    const path = request.url.split('?')[0]!;
+    const principal = request.principal;
+    // Pages need a signed-in user; the sign-in pages and the app's static files do not.
+    if (principal.kind === 'anonymous' && !isPublicPage(path)) {
+      const target = principal.mfaPendingUserId ? '/login?step=mfa&' : '/login?';
+      return reply.redirect(`${target}returnTo=${encodeURIComponent(request.url)}`, 303);
+    }
     reply.hijack();
-    (request.raw as unknown as Record<symbol, unknown>)[servicesKey] = { ...services, overviewFeed: feed };
+    for (const [name, value] of Object.entries(pageSecurityHeaders(options.auth.secure)))
+      reply.raw.setHeader(name, value);
+    (request.raw as unknown as Record<symbol, unknown>)[servicesKey] = {
+      ...services,
+      overviewFeed: feed,
+      principal,
+    };
     sveltekit(request.raw, reply.raw, () => {
       reply.raw.statusCode = 404;
       reply.raw.end('Not found');
     });
   });
 
-  return app;
+  return Object.assign(app as FastifyInstance, { auth: authPlugin });
+}
+
+const publicPagePrefixes = ['/login', '/setup', '/_app/', '/favicon', '/robots.txt'];
+function isPublicPage(path: string): boolean {
+  return publicPagePrefixes.some(
+    (p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path.startsWith(`${p}?`),
+  );
 }

@@ -26,6 +26,8 @@ import {
   type Warehouse,
 } from '@pulse/warehouse';
 import { loadMetricCatalog } from '@pulse/models';
+import { type AuthServices, createAuthServices } from './auth/auth-services.ts';
+import { resolveServerSecret } from './auth/server-secret.ts';
 import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
 import { createHttpServer, type NodeHandler } from './http-server.ts';
 import { registerMetricRoutes } from './routes/metrics-routes.ts';
@@ -44,6 +46,10 @@ export interface RunningPulse {
   services: PulseServices;
   /** The engines this process opened (tests and embedding callers use them directly). */
   engines: { warehouse: Warehouse; metadata: MetadataStore; bus: Bus };
+  /** Accounts, sessions, roles, API keys and the audit log of this process. */
+  auth: AuthServices;
+  /** The first start's one-time admin setup link; undefined once an admin exists. */
+  setupLink: string | undefined;
   /** Write keys of sources created by this start (shown once: only their hashes are kept). */
   newWriteKeys: Partial<Record<'product' | 'social' | 'crm', string>>;
   /** Resolves when the demo history (if any) is loaded. */
@@ -93,6 +99,16 @@ export async function startPulse(
 
   const ingester = await createIngester({ bus, warehouse, logger, metrics });
   const { workspace, writeKeys } = await ensureDemoWorkspace(metadata);
+  const serverSecret = resolveServerSecret(config.auth.secretKey, config.dataDir);
+  const auth = createAuthServices(metadata, {
+    serverSecret,
+    secure: (config.server.publicUrl ?? '').startsWith('https:'),
+    sessionIdleMs: config.auth.sessionIdleMs,
+    sessionAbsoluteMs: config.auth.sessionAbsoluteMs,
+  });
+  // No default password: the first start makes an admin and prints a one-time link to set one.
+  const firstAdmin = await auth.accounts.ensureAdmin(config.auth.adminEmail);
+  if (firstAdmin) await auth.members.setRole(workspace.id, firstAdmin.user.id, 'admin');
   const wantDemo =
     config.demo.mode === 'on' || (config.demo.mode === 'auto' && (await isWarehouseEmpty(warehouse)));
   const demo = wantDemo
@@ -148,9 +164,12 @@ export async function startPulse(
   const resolveWriteKey = createWriteKeyCache(metadata);
   const server = await createHttpServer(services, {
     sveltekitHandler,
+    auth,
+    publicUrl: config.server.publicUrl,
+    oidcEnabled: config.oidc !== undefined,
     registerRoutes: (app) => {
       registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
-      registerMetricRoutes(app, { warehouse, catalog: catalog.metrics, defaultWorkspaceId: workspace.id });
+      registerMetricRoutes(app, { warehouse, catalog: catalog.metrics });
     },
   });
   await server.listen({ host: config.server.host, port: config.server.port });
@@ -160,12 +179,23 @@ export async function startPulse(
     config.server.publicUrl ??
     `http://${config.server.host === 'localhost' ? 'localhost' : host}:${address.port}`;
   logger.info({ url, warehouse: warehouse.mode, demo: Boolean(demo) }, `Pulse is up on ${url}`);
+  const setupLink = firstAdmin
+    ? `${url}/setup?token=${encodeURIComponent(firstAdmin.setupToken.token)}`
+    : undefined;
+  if (firstAdmin) {
+    // Printed, never logged as a field: the link is a credential until it is used (24 h).
+    process.stderr.write(
+      `\n  First start: set the admin password for ${firstAdmin.user.email} at\n  ${setupLink}\n  (one-time link, valid until ${firstAdmin.setupToken.expiresAt.toISOString()})\n\n`,
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   return {
     url,
     services,
     engines: { warehouse, metadata, bus },
+    auth,
+    setupLink,
     newWriteKeys: writeKeys,
     demoLoaded: demo?.historyLoaded ?? Promise.resolve(),
     stop() {

@@ -1,10 +1,11 @@
+import type { Principal } from '../server/auth/access.ts';
 import type { OverviewFeed } from '../server/overview-feed.ts';
 import type { PulseServices } from '../server/services.ts';
 
 declare global {
   namespace App {
     interface Locals {
-      services: PulseServices & { overviewFeed: OverviewFeed };
+      services: PulseServices & { overviewFeed: OverviewFeed; principal: Principal };
     }
     interface Error {
       message: string;

@@ -47,6 +47,13 @@ export {
   type MfaVerified,
 } from './totp.ts';
 export {
+  type ApiKeyCaller,
+  type ApiKeyInfo,
+  type ApiKeyService,
+  apiKeyPrefix,
+  createApiKeyService,
+} from './api-keys.ts';
+export {
   createOidcService,
   type OidcService,
   type OidcServiceOptions,

@@ -75,6 +75,10 @@ export const configKeys = {
     secret: true,
     doc: 'Comma-separated previous server secrets, still accepted to decrypt while `pulse secrets rotate` re-encrypts stored credentials under PULSE_SECRET_KEY.',
   }),
+  PULSE_ADMIN_EMAIL: key.string({
+    default: 'admin@localhost',
+    doc: 'E-mail of the instance admin created on first start (a one-time setup link is printed instead of a default password).',
+  }),
   PULSE_SESSION_IDLE_MINUTES: key.integer({
     default: 30,
     min: 1,

@@ -46,6 +46,7 @@ export type RoleName = 'viewer' | 'analyst' | 'editor' | 'admin';
 export interface AuthConfig {
   /** Undefined: start-pulse generates one under the data dir on first start. */
   secretKey: string | undefined;
+  adminEmail: string;
   previousSecretKeys: string[];
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
@@ -196,6 +197,7 @@ function toSlices(raw: Raw, roleMap: Record<string, RoleName>): PulseConfig {
     },
     auth: {
       secretKey: raw.PULSE_SECRET_KEY,
+      adminEmail: raw.PULSE_ADMIN_EMAIL,
       previousSecretKeys: (raw.PULSE_SECRET_KEY_PREVIOUS ?? '')
         .split(',')
         .map((k) => k.trim())

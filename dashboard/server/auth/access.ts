@@ -17,8 +17,13 @@ export interface Principal {
   permissions: ReadonlySet<Permission>;
   /** Attributes row policies match on (region, team, platform, …). */
   attributes: Readonly<Record<string, string>>;
+  /** Administers the whole instance (the first-start admin): may act in any workspace. */
+  isInstanceAdmin: boolean;
   apiKeyId?: string;
-  sessionIdHash?: string;
+  /** The session id from the cookie (server-side only; used for CSRF tokens and sign-out). */
+  sessionId?: string;
+  /** Password accepted, second factor still due: only the MFA routes accept this caller. */
+  mfaPendingUserId?: string;
 }
 
 /**
@@ -26,12 +31,31 @@ export interface Principal {
  * A route that declares nothing is refused to everyone (fail closed), and the route-enumeration
  * test lists it. `public` routes (health, login, the collector with its own write keys) say so.
  */
-export type RouteAccess = { public: true; reason: string } | { permission: Permission };
+export type RouteAccess =
+  | { public: true; reason: string }
+  | { signedIn: true; allowMfaPending?: boolean }
+  | { permission: Permission };
 
 export const access = (permission: Permission): { access: RouteAccess } => ({ access: { permission } });
 export const publicRoute = (reason: string): { access: RouteAccess } => ({
   access: { public: true, reason },
 });
+
+/** Any signed-in caller, whatever the role (their own profile, sign-out). */
+export const signedIn = (options: { allowMfaPending?: boolean } = {}): { access: RouteAccess } => ({
+  access: { signedIn: true, ...options },
+});
+
+export const anonymous: Principal = Object.freeze({
+  kind: 'anonymous',
+  userId: null,
+  email: null,
+  workspaceId: null,
+  role: null,
+  permissions: new Set<Permission>(),
+  attributes: {},
+  isInstanceAdmin: false,
+}) as Principal;
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -4,14 +4,21 @@ import { join } from 'node:path';
 import { createLogger, createMetricsRegistry, loadConfig } from '@pulse/core';
 import { kpiEvents, kpiRange, kpiWorkspace, loadMetricCatalog } from '@pulse/models';
 import { createWarehouse, insertEvents, migrate, type Warehouse } from '@pulse/warehouse';
-import type { FastifyInstance } from 'fastify';
+import { createScratchMetadata, type ScratchMetadata } from '@pulse/core/testing/scratch-metadata';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../http-server.ts';
+import { apiKeyCaller, createTestAuth } from '../testing/test-auth.ts';
 import { registerMetricRoutes } from './metrics-routes.ts';
 
 let warehouse: Warehouse;
 let dataPath: string;
 let app: FastifyInstance;
+let scratch: ScratchMetadata;
+let caller: { authorization: string };
+/** Every request as an analyst of the fixture's workspace. */
+const call = (options: InjectOptions) =>
+  app.inject({ ...options, headers: { ...caller, ...(options.headers ?? {}) } });
 const routes: { method: string; url: string }[] = [];
 
 beforeAll(async () => {
@@ -26,6 +33,12 @@ beforeAll(async () => {
   });
   await migrate(warehouse);
   await insertEvents(warehouse, kpiEvents);
+  scratch = await createScratchMetadata();
+  await scratch.store.db.query("INSERT INTO workspaces (id, slug, name) VALUES ($1, 'kpi', 'KPI fixture')", [
+    kpiWorkspace,
+  ]);
+  const auth = createTestAuth(scratch.store);
+  caller = await apiKeyCaller(auth, kpiWorkspace, 'analyst');
   app = await createHttpServer(
     {
       config: loadConfig({}),
@@ -37,6 +50,7 @@ beforeAll(async () => {
       overview: { countsByFamily: async () => [], latestEvents: async () => [] },
     },
     {
+      auth,
       registerRoutes: (instance) => {
         instance.addHook('onRoute', (r) => {
           for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
@@ -44,7 +58,6 @@ beforeAll(async () => {
         registerMetricRoutes(instance, {
           warehouse,
           catalog: loadMetricCatalog().metrics,
-          defaultWorkspaceId: kpiWorkspace,
         });
       },
     },
@@ -54,15 +67,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.close();
   await warehouse.close();
+  await scratch.cleanup();
   rmSync(dataPath, { recursive: true, force: true });
 });
 
 const query = (body: unknown) =>
-  app.inject({ method: 'POST', url: '/api/v1/metrics/query', payload: body as object });
+  call({ method: 'POST', url: '/api/v1/metrics/query', payload: body as object });
 
 describe('metric API', () => {
   it('lists the catalog with each metric’s dimensions and grains', async () => {
-    const res = await app.inject({ url: '/api/v1/metrics' });
+    const res = await call({ url: '/api/v1/metrics' });
     expect(res.statusCode).toBe(200);
     const body = res.json() as {
       metrics: { name: string; grains: string[]; dimensions: { name: string }[] }[];
@@ -70,11 +84,11 @@ describe('metric API', () => {
     const impressions = body.metrics.find((m) => m.name === 'impressions');
     expect(impressions?.grains).toEqual(['hour', 'day', 'week', 'month', 'quarter']);
     expect(impressions?.dimensions.map((d) => d.name)).toEqual(['platform', 'account_id', 'post_id']);
-    expect((await app.inject({ url: '/api/v1/metrics/dau' })).json()).toMatchObject({
+    expect((await call({ url: '/api/v1/metrics/dau' })).json()).toMatchObject({
       name: 'dau',
       format: 'number',
     });
-    expect((await app.inject({ url: '/api/v1/metrics/nope' })).statusCode).toBe(404);
+    expect((await call({ url: '/api/v1/metrics/nope' })).statusCode).toBe(404);
   });
 
   it('answers a query with typed columns, rows, the SQL and the rollup that answered', async () => {
@@ -141,13 +155,13 @@ describe('metric API', () => {
   });
 
   it('runs funnels and retention, validating their bodies', async () => {
-    const funnel = await app.inject({
+    const funnel = await call({
       method: 'POST',
       url: '/api/v1/analyses/funnel',
       payload: { steps: ['Signed Up', 'Feature Used'], timeRange: kpiRange },
     });
     expect(funnel.json().steps.map((s: { users: number }) => s.users)).toEqual([1, 1]);
-    const bad = await app.inject({
+    const bad = await call({
       method: 'POST',
       url: '/api/v1/analyses/funnel',
       payload: { steps: ['one'] },
@@ -156,7 +170,7 @@ describe('metric API', () => {
   });
 
   it('describes every API route in the OpenAPI document', async () => {
-    const doc = (await app.inject({ url: '/api/v1/openapi.json' })).json() as {
+    const doc = (await call({ url: '/api/v1/openapi.json' })).json() as {
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
     };

@@ -13,12 +13,11 @@ import {
   type Warehouse,
 } from '@pulse/warehouse';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { access } from '../auth/access.ts';
 
 export interface MetricRoutesOptions {
   warehouse: Warehouse;
   catalog: MetricCatalog;
-  /** The workspace answered when a request names none (the only one, on a fresh install). */
-  defaultWorkspaceId: string;
 }
 
 /** A metric as the API lists it: its definition plus what it can be broken down by. */
@@ -48,9 +47,14 @@ export function describeMetric(m: MetricDefinition, catalog: MetricCatalog) {
   };
 }
 
-const workspaceOf = (request: FastifyRequest, fallback: string) => {
-  const header = request.headers['x-pulse-workspace'];
-  return typeof header === 'string' && header.length > 0 ? header : fallback;
+/** The caller's workspace, settled by the auth layer from their memberships (never a raw header). */
+const workspaceOf = (request: FastifyRequest): string => {
+  const id = request.principal.workspaceId;
+  if (!id)
+    throw new PulseError('WORKSPACE_NOT_FOUND', 'you are not in any workspace', {
+      hint: 'Ask an admin to add you to one.',
+    });
+  return id;
 };
 
 /**
@@ -59,36 +63,35 @@ const workspaceOf = (request: FastifyRequest, fallback: string) => {
  */
 export function registerMetricRoutes(app: FastifyInstance, options: MetricRoutesOptions): void {
   const { warehouse, catalog } = options;
-  app.get('/api/v1/metrics', async () => {
+  app.get('/api/v1/metrics', { config: access('metrics:read') }, async () => {
     const metrics = [...catalog.values()]
       .map((m) => describeMetric(m, catalog))
       .sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
     return { metrics, count: metrics.length };
   });
 
-  app.get<{ Params: { name: string } }>('/api/v1/metrics/:name', async (request) => {
-    const m = catalog.get(request.params.name);
-    if (!m)
-      throw new PulseError('METRIC_NOT_FOUND', `no metric named "${request.params.name}"`, {
-        hint: 'GET /api/v1/metrics lists them all',
-      });
-    return describeMetric(m, catalog);
-  });
-
-  app.post('/api/v1/metrics/query', async (request) =>
-    runMetricQuery(
-      warehouse,
-      catalog,
-      request.body as never,
-      workspaceOf(request, options.defaultWorkspaceId),
-    ),
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/metrics/:name',
+    { config: access('metrics:read') },
+    async (request) => {
+      const m = catalog.get(request.params.name);
+      if (!m)
+        throw new PulseError('METRIC_NOT_FOUND', `no metric named "${request.params.name}"`, {
+          hint: 'GET /api/v1/metrics lists them all',
+        });
+      return describeMetric(m, catalog);
+    },
   );
 
-  app.post('/api/v1/analyses/funnel', async (request) =>
-    runFunnel(warehouse, request.body as never, workspaceOf(request, options.defaultWorkspaceId)),
+  app.post('/api/v1/metrics/query', { config: access('metrics:read') }, async (request) =>
+    runMetricQuery(warehouse, catalog, request.body as never, workspaceOf(request)),
   );
 
-  app.post('/api/v1/analyses/retention', async (request) =>
-    runRetention(warehouse, request.body as never, workspaceOf(request, options.defaultWorkspaceId)),
+  app.post('/api/v1/analyses/funnel', { config: access('metrics:read') }, async (request) =>
+    runFunnel(warehouse, request.body as never, workspaceOf(request)),
+  );
+
+  app.post('/api/v1/analyses/retention', { config: access('metrics:read') }, async (request) =>
+    runRetention(warehouse, request.body as never, workspaceOf(request)),
   );
 }

@@ -1,5 +1,6 @@
 import { funnelQuerySchema, metricQuerySchema, retentionQuerySchema } from '@pulse/warehouse';
 import type { FastifyInstance } from 'fastify';
+import { publicRoute } from '../auth/access.ts';
 import { z } from 'zod';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -247,5 +248,5 @@ export function openApiDocument(version: string) {
 
 export function registerOpenApiRoute(app: FastifyInstance, version: string): void {
   const document = openApiDocument(version);
-  app.get('/api/v1/openapi.json', async () => document);
+  app.get('/api/v1/openapi.json', { config: publicRoute('the API description') }, async () => document);
 }

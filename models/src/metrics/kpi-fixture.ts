@@ -5,7 +5,8 @@ import type { PulseEvent } from '@pulse/core';
  * comments and in kpi-library.integration.test.ts). The query window is Monday 2026-11-02 and
  * Tuesday 2026-11-03 (UTC); events on 2026-11-01 and in October are history before it.
  */
-export const kpiWorkspace = 'ws_kpi';
+// A uuid like every workspace id Pulse makes, so API tests can register it in the metadata store.
+export const kpiWorkspace = '0c0ffee0-0000-4000-8000-00000000c0de';
 export const kpiRange = { from: '2026-11-02', to: '2026-11-04' };
 
 let n = 0;
