@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
 import { launchChromium } from './launch-chromium.ts';
+import { signedInPage } from './sign-in.ts';
 
 const artifacts = join(process.cwd(), 'test-artifacts');
 let pulse: RunningPulse;
@@ -38,11 +39,46 @@ afterAll(async () => {
 });
 
 describe('overview page in Chromium', () => {
+  it('sends an anonymous visitor to sign-in; the first-start link sets the admin password, which then signs in', async () => {
+    expect(pulse.setupLink).toMatch(/\/setup\?token=/);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(pulse.setupLink!);
+    const password = 'correct horse battery staple 42!';
+    await page.getByLabel('New password').fill(password);
+    await page.getByLabel('Repeat it').fill(password);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Your password is set for').waitFor();
+    // The link is single-use.
+    const reuse = await fetch(`${pulse.url}/api/v1/auth/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: new URL(pulse.setupLink!).searchParams.get('token'), password }),
+    });
+    expect(reuse.status).toBe(400);
+
+    await page.goto(`${pulse.url}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByLabel('E-mail').fill('admin@localhost');
+    await page.getByLabel('Password').fill('wrong password entirely');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('wrong');
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${pulse.url}/`);
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'pulse_session')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Lax',
+    });
+    await context.close();
+  });
+
   it('shows the same counts per family as the overview API, with the demo badge', async () => {
-    const api = (await (await fetch(`${pulse.url}/api/v1/overview`)).json()) as {
+    const { page, headers } = await signedInPage(browser, pulse, { role: 'viewer' });
+    const api = (await (await fetch(`${pulse.url}/api/v1/overview`, { headers })).json()) as {
       counts: { family: string; events: number }[];
     };
-    const page = await browser.newPage();
     await page.goto(pulse.url);
     await expect.poll(() => page.title()).toBe('Pulse — Overview');
     const tiles = await page
@@ -59,7 +95,7 @@ describe('overview page in Chromium', () => {
   });
 
   it('updates the tiles live, without a reload, when new events land', async () => {
-    const page = await browser.newPage();
+    const { page } = await signedInPage(browser, pulse, { role: 'viewer' });
     await page.goto(pulse.url);
     await expect
       .poll(() => page.getByTestId('live-indicator').textContent(), { timeout: 10_000 })
@@ -98,7 +134,10 @@ describe('overview page in Chromium', () => {
 
   it('renders in light and dark themes (screenshots in test-artifacts/)', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
-      const page = await browser.newPage({ colorScheme, viewport: { width: 1400, height: 900 } });
+      const { page } = await signedInPage(browser, pulse, {
+        colorScheme,
+        viewport: { width: 1400, height: 900 },
+      });
       await page.goto(pulse.url);
       await page.locator('svg').first().waitFor();
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
@@ -109,7 +148,7 @@ describe('overview page in Chromium', () => {
   });
 
   it('lets a keyboard user reach the theme toggle and switch themes', async () => {
-    const page = await browser.newPage({ colorScheme: 'light' });
+    const { page } = await signedInPage(browser, pulse, { colorScheme: 'light' });
     await page.goto(pulse.url);
     // The live indicator says "live" once the page is hydrated and connected.
     await expect
