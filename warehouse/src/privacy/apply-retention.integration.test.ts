@@ -8,17 +8,47 @@ let scratch: ScratchWarehouse;
 const ws = 'ws_retention';
 const now = new Date('2026-03-20T12:00:00Z');
 // 30 days before `now` is 2026-02-18: January ended before it, February did not.
-const stamps = { old: '2026-01-10T08:00:00.000Z', boundary: '2026-02-10T08:00:00.000Z', recent: '2026-03-10T08:00:00.000Z' };
+const stamps = {
+  old: '2026-01-10T08:00:00.000Z',
+  boundary: '2026-02-10T08:00:00.000Z',
+  recent: '2026-03-10T08:00:00.000Z',
+};
 
 const events: PulseEvent[] = Object.entries(stamps).flatMap(([age, timestamp]) => [
-  { family: 'product', type: 'track', eventId: `p-${age}`, workspaceId: ws, schemaVersion: 1, timestamp, userId: 'u1', event: 'Opened' },
   {
-    family: 'crm', type: 'contact_created', eventId: `c-${age}`, workspaceId: ws, schemaVersion: 1, timestamp,
-    source: 'hubspot', entityId: `hs-${age}`, attributes: { status: 'lead' },
+    family: 'product',
+    type: 'track',
+    eventId: `p-${age}`,
+    workspaceId: ws,
+    schemaVersion: 1,
+    timestamp,
+    userId: 'u1',
+    event: 'Opened',
   },
   {
-    family: 'social', type: 'comment_received', eventId: `s-${age}`, workspaceId: ws, schemaVersion: 1, timestamp,
-    platform: 'x', accountId: 'a1', postId: 'p1', commentId: `k-${age}`, text: 'hi', author: { id: 'x1' },
+    family: 'crm',
+    type: 'contact_created',
+    eventId: `c-${age}`,
+    workspaceId: ws,
+    schemaVersion: 1,
+    timestamp,
+    source: 'hubspot',
+    entityId: `hs-${age}`,
+    attributes: { status: 'lead' },
+  },
+  {
+    family: 'social',
+    type: 'comment_received',
+    eventId: `s-${age}`,
+    workspaceId: ws,
+    schemaVersion: 1,
+    timestamp,
+    platform: 'x',
+    accountId: 'a1',
+    postId: 'p1',
+    commentId: `k-${age}`,
+    text: 'hi',
+    author: { id: 'x1' },
   },
 ]) as PulseEvent[];
 
@@ -63,6 +93,8 @@ describe('retention per stream family', () => {
   });
 
   it('is a no-op when run again', async () => {
-    expect((await applyRetention(scratch.warehouse, { product: 30, social: 0, crm: 30 }, { now })).dropped).toEqual([]);
+    expect(
+      (await applyRetention(scratch.warehouse, { product: 30, social: 0, crm: 30 }, { now })).dropped,
+    ).toEqual([]);
   });
 });

@@ -40,10 +40,15 @@ export async function applyRetention(
         try {
           await alterTable(warehouse, table, `DROP PARTITION ID {partition:String}`, { partition });
         } catch (err) {
-          throw translateWarehouseError(err, 'RETENTION_FAILED', `could not drop partition ${partition} of ${table}`, {
-            table,
-            partition,
-          });
+          throw translateWarehouseError(
+            err,
+            'RETENTION_FAILED',
+            `could not drop partition ${partition} of ${table}`,
+            {
+              table,
+              partition,
+            },
+          );
         }
         result.dropped.push({ family, table, partition });
         options.logger?.info({ family, table, partition, days }, 'retention dropped a month of raw events');
@@ -86,7 +91,9 @@ async function monthPartitions(warehouse: Warehouse, table: string): Promise<str
     query_params: { table: local, cluster: warehouse.cluster ?? '' },
     format: 'JSONEachRow',
   });
-  return (await result.json<{ partition_id: string }>()).map((r) => r.partition_id).filter((p) => /^\d{6}$/.test(p));
+  return (await result.json<{ partition_id: string }>())
+    .map((r) => r.partition_id)
+    .filter((p) => /^\d{6}$/.test(p));
 }
 
 /** The first millisecond after the month a `YYYYMM` partition holds. */

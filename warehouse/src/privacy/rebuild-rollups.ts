@@ -94,9 +94,11 @@ export async function rebuildRollupDays(
   if (days.length === 0) return;
   const params = { ws: workspaceId, days: [...days] };
   try {
-    const [{ cutoff }] = await (
+    // The server's clock, the one that stamps ingested_at.
+    const [row] = await (
       await warehouse.client.query({ query: 'SELECT toString(now64(3)) AS cutoff', format: 'JSONEachRow' })
     ).json<{ cutoff: string }>();
+    const cutoff = row!.cutoff;
     await alterTable(
       warehouse,
       rollup,

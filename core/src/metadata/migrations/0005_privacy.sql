@@ -14,6 +14,7 @@ CREATE TABLE privacy_requests (
   requested_by text NOT NULL,                          -- user id, API key id, or 'cli'
   status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'completed', 'failed')),
   table_counts jsonb NOT NULL DEFAULT '{}',            -- {"product_events": 12, …}: rows removed or exported per table
+  rebuilt jsonb NOT NULL DEFAULT '{}',                 -- erasure: rollup -> UTC days rebuilt, re-checked by verify
   error text,                                          -- why a failed request failed (no personal data)
   created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
   completed_at timestamptz,

@@ -1,0 +1,7 @@
+export {
+  type PrivacyRequest,
+  type PrivacyRequestKind,
+  type PrivacyRequestStatus,
+  type PrivacyRequests,
+  privacyRequestsRepository,
+} from './privacy-requests.ts';
