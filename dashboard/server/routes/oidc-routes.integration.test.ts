@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { type AuditLog, createAuditLog } from '@pulse/core/audit/index';
 import {
   createOidcService,
   createSessionService,
@@ -24,6 +25,7 @@ let scratch: ScratchMetadata;
 let provider: OidcTestProvider;
 let app: FastifyInstance;
 let sessions: SessionService;
+let audit: AuditLog;
 let pulseUrl: string;
 let redirectUri: string;
 let workspaceId: string;
@@ -33,6 +35,7 @@ beforeAll(async () => {
   scratch = await createScratchMetadata();
   workspaceId = (await scratch.store.workspaces.create({ slug: 'acme', name: 'Acme' })).id;
   sessions = createSessionService(scratch.store.db);
+  audit = createAuditLog(scratch.store.db);
   app = Fastify();
   app.addHook('onRoute', (r) => {
     if (r.method === 'GET') routeAccess.set(r.url, r.config?.access);
@@ -49,6 +52,7 @@ beforeAll(async () => {
   };
   registerOidcRoutes(app, {
     oidc,
+    audit,
     // What the HTTP auth layer does on sign-in: a fresh server-side session and its cookie.
     signIn: async (request, reply, who) => {
       const id = await sessions.createSession(who.userId, { sourceIp: request.ip });
@@ -170,11 +174,16 @@ describe('OIDC sign-in routes', () => {
     });
   });
 
-  it('explains a user with no mapped role, and signs nobody in', async () => {
+  it('explains a user with no mapped role, signs nobody in and audits the refusal', async () => {
     const { response } = await signInThroughPulse(createTestBrowser(), 'bob');
     expect(response.status).toBe(403);
     expect(await response.text()).toContain('PULSE_OIDC_ROLE_MAP');
     expect(response.headers.getSetCookie().some((c) => c.startsWith(`${sessionCookieName}=`))).toBe(false);
+    const refused = await audit.search({ outcome: 'denied' });
+    expect(refused.items.map((e) => [e.action, e.details])).toContainEqual([
+      'auth.login',
+      { method: 'oidc', reason: 'SSO_NO_ROLE' },
+    ]);
   });
 
   it('explains a sign-in cancelled at the provider', async () => {

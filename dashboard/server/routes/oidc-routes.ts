@@ -1,4 +1,5 @@
 import { isPulseError, PulseError } from '@pulse/core';
+import type { AuditLog } from '@pulse/core/audit/index';
 import type { OidcService } from '@pulse/core/auth/index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -15,6 +16,8 @@ export interface OidcRoutesOptions {
     reply: FastifyReply,
     who: { userId: string; workspaceId: string; method: 'oidc' },
   ) => Promise<unknown>;
+  /** Records refused sign-ins (successful ones are recorded by `signIn`). */
+  audit?: Pick<AuditLog, 'record'>;
 }
 
 export const oidcStateCookieName = 'pulse_oidc_state';
@@ -41,13 +44,16 @@ const statusByCode: Record<string, number> = {
   SSO_PROVIDER_UNAVAILABLE: 503,
 };
 
+/** The person was identified but may not enter, as opposed to a broken or forged flow. */
+const deniedCodes = new Set(['SSO_NO_ROLE', 'SSO_ACCOUNT_DISABLED', 'SSO_DENIED']);
+
 /**
  * Single sign-on with OpenID Connect: `/auth/oidc/start` sends the browser to the provider with
  * the flow's secrets sealed in a cookie; `/auth/oidc/callback` checks the answer against that
  * cookie, provisions the user and signs them in. Both are public: they are how one signs in.
  */
 export function registerOidcRoutes(app: FastifyInstance, options: OidcRoutesOptions): void {
-  const { oidc, signIn } = options;
+  const { oidc, signIn, audit } = options;
   const secure = oidc.redirectUri.startsWith('https:');
 
   app.get('/auth/oidc/start', { config: publicRoute('starts single sign-on') }, async (request, reply) => {
@@ -83,6 +89,13 @@ export function registerOidcRoutes(app: FastifyInstance, options: OidcRoutesOpti
         });
         return reply.redirect(result.returnTo, 302);
       } catch (err) {
+        await audit?.record({
+          actorType: 'anonymous',
+          action: 'auth.login',
+          sourceIp: request.ip,
+          outcome: isPulseError(err) && deniedCodes.has(err.code) ? 'denied' : 'failure',
+          details: { method: 'oidc', reason: isPulseError(err) ? err.code : 'error' },
+        });
         return sendSsoError(request, reply, err);
       }
     },
