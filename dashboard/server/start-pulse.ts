@@ -26,6 +26,7 @@ import {
   type Warehouse,
 } from '@pulse/warehouse';
 import { loadMetricCatalog } from '@pulse/models';
+import type { RegisteredRoute } from './auth/auth-plugin.ts';
 import { type AuthServices, createAuthServices } from './auth/auth-services.ts';
 import { resolveServerSecret } from './auth/server-secret.ts';
 import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
@@ -48,6 +49,8 @@ export interface RunningPulse {
   engines: { warehouse: Warehouse; metadata: MetadataStore; bus: Bus };
   /** Accounts, sessions, roles, API keys and the audit log of this process. */
   auth: AuthServices;
+  /** Every registered route with its declared access (the route-enumeration test walks them). */
+  routes(): RegisteredRoute[];
   /** The first start's one-time admin setup link; undefined once an admin exists. */
   setupLink: string | undefined;
   /** Write keys of sources created by this start (shown once: only their hashes are kept). */
@@ -195,6 +198,7 @@ export async function startPulse(
     services,
     engines: { warehouse, metadata, bus },
     auth,
+    routes: () => server.auth.routes(),
     setupLink,
     newWriteKeys: writeKeys,
     demoLoaded: demo?.historyLoaded ?? Promise.resolve(),
