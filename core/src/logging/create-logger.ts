@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogConfig } from '../config/index.ts';
+import { maskEmails, maskPii } from './mask-pii.ts';
 
 export type { Logger } from 'pino';
 
@@ -31,8 +32,11 @@ export const redactedLogPaths = [
 ];
 
 /**
- * JSON-lines logger. Every line carries the active trace and span ids so a log line leads to its
- * trace; HTTP request ids come from the server's child loggers.
+ * JSON-lines logger. Personal data is masked twice over: `maskPii` walks every record (contract PII
+ * fields of logged events, e-mail addresses and secrets at any depth) and the redact paths above
+ * catch the same keys on objects pino serializes itself (requests, headers). Every line carries
+ * the active trace and span ids so a log line leads to its trace; HTTP request ids come from the
+ * server's child loggers.
  */
 export function createLogger(config: LogConfig, destination?: DestinationStream): Logger {
   return pino(
@@ -41,7 +45,13 @@ export function createLogger(config: LogConfig, destination?: DestinationStream)
       base: { service: config.serviceName },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactedLogPaths, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (record) => maskPii(record) },
+      hooks: {
+        logMethod(args, method) {
+          const masked = args.map((a) => (typeof a === 'string' ? maskEmails(a) : a)) as typeof args;
+          return method.apply(this, masked);
+        },
+      },
       mixin() {
         const span = trace.getActiveSpan();
         if (!span) return {};
