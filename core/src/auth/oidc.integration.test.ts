@@ -258,6 +258,30 @@ describe('the state cookie', () => {
   });
 });
 
+describe('configuration and availability', () => {
+  it('refuses a plain-http issuer that is not on this machine', () => {
+    const create = () =>
+      createOidcService({
+        config: { ...config, issuer: 'http://idp.example.com' },
+        metadata: scratch.store,
+        publicUrl,
+        secretKey,
+      });
+    expect(create).toThrow(expect.objectContaining({ code: 'SSO_CONFIG_INVALID' }));
+  });
+
+  it('answers SSO_PROVIDER_UNAVAILABLE (retriable) when the provider does not answer', async () => {
+    const down = createOidcService({
+      config: { ...config, issuer: 'http://127.0.0.1:1' },
+      metadata: scratch.store,
+      publicUrl,
+      secretKey,
+    });
+    const err = await down.begin('/').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SSO_PROVIDER_UNAVAILABLE', retriable: true });
+  });
+});
+
 describe('returnTo', () => {
   it('accepts paths on this site and refuses anything that leaves it', async () => {
     expect(safeReturnTo('/reports/42?tab=runs#top')).toBe('/reports/42?tab=runs#top');
