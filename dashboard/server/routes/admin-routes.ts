@@ -24,6 +24,11 @@ const apiKeyBody = z.object({
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 const mfaBody = z.object({ required: z.boolean() });
+const sourceBody = z.object({
+  family: z.enum(['product', 'social', 'crm']),
+  provider: z.string().trim().min(1).max(64),
+  name: z.string().trim().min(1).max(200),
+});
 const auditQuery = z.object({
   actorId: z.string().max(200).optional(),
   action: z.string().max(64).optional(),
@@ -169,6 +174,69 @@ export function registerAdminRoutes(
           hint: 'GET /api/v1/roles lists them.',
         });
       await record(request, 'role.deleted', 'role', request.params.name);
+      return { ok: true };
+    },
+  );
+
+  app.get('/api/v1/sources', { config: access('sources:manage') }, async (request) => {
+    const sources = await auth.metadata.sources.list(workspaceOf(request));
+    return {
+      sources: await Promise.all(
+        sources.map(async (source) => ({
+          ...source,
+          writeKeys: await auth.metadata.sources.writeKeys(source.id),
+        })),
+      ),
+    };
+  });
+
+  app.post('/api/v1/sources', { config: access('sources:manage') }, async (request, reply) => {
+    const body = parseBody(sourceBody, request.body, 'source');
+    const source = await auth.metadata.sources.create({ workspaceId: workspaceOf(request), ...body });
+    const { key, info } = await auth.metadata.sources.createWriteKey(source.id);
+    await record(request, 'source.created', 'source', source.id, {
+      family: source.family,
+      provider: source.provider,
+    });
+    reply.status(201);
+    // The write key is shown once: only its hash is kept.
+    return { ...source, writeKey: key, writeKeyInfo: info };
+  });
+
+  /** The source, if it belongs to the caller's workspace: ids from another workspace are "not found". */
+  const ownSource = async (request: FastifyRequest, sourceId: string) => {
+    const source = (await auth.metadata.sources.list(workspaceOf(request))).find((s) => s.id === sourceId);
+    if (!source)
+      throw new PulseError('SOURCE_NOT_FOUND', 'no such source in this workspace', {
+        hint: 'GET /api/v1/sources lists them.',
+      });
+    return source;
+  };
+
+  app.post<{ Params: { sourceId: string } }>(
+    '/api/v1/sources/:sourceId/write-keys',
+    { config: access('sources:manage') },
+    async (request, reply) => {
+      const source = await ownSource(request, request.params.sourceId);
+      const { key, info } = await auth.metadata.sources.createWriteKey(source.id);
+      await record(request, 'write_key.created', 'source', source.id, { keyId: info.id });
+      reply.status(201);
+      return { writeKey: key, ...info };
+    },
+  );
+
+  app.delete<{ Params: { sourceId: string; keyId: string } }>(
+    '/api/v1/sources/:sourceId/write-keys/:keyId',
+    { config: access('sources:manage') },
+    async (request) => {
+      const source = await ownSource(request, request.params.sourceId);
+      const keys = await auth.metadata.sources.writeKeys(source.id);
+      if (!keys.some((k) => k.id === request.params.keyId && !k.revokedAt))
+        throw new PulseError('WRITE_KEY_NOT_FOUND', 'no active write key with that id on this source', {
+          hint: 'GET /api/v1/sources lists the keys of each source.',
+        });
+      await auth.metadata.sources.revokeWriteKey(request.params.keyId);
+      await record(request, 'write_key.revoked', 'source', source.id, { keyId: request.params.keyId });
       return { ok: true };
     },
   );
