@@ -26,12 +26,15 @@ import {
   type Warehouse,
 } from '@pulse/warehouse';
 import { loadMetricCatalog } from '@pulse/models';
+import { createOidcService } from '@pulse/core/auth/index';
 import type { RegisteredRoute } from './auth/auth-plugin.ts';
+import { createSignIn } from './auth/auth-routes.ts';
 import { type AuthServices, createAuthServices } from './auth/auth-services.ts';
 import { resolveServerSecret } from './auth/server-secret.ts';
 import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
 import { createHttpServer, type NodeHandler } from './http-server.ts';
 import { registerMetricRoutes } from './routes/metrics-routes.ts';
+import { registerOidcRoutes } from './routes/oidc-routes.ts';
 import { createWriteKeyCache } from './write-key-cache.ts';
 import type { PulseServices } from './services.ts';
 
@@ -173,6 +176,19 @@ export async function startPulse(
     registerRoutes: (app) => {
       registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
       registerMetricRoutes(app, { warehouse, catalog: catalog.metrics });
+      if (config.oidc)
+        registerOidcRoutes(app, {
+          oidc: createOidcService({
+            config: config.oidc,
+            metadata,
+            // The redirect URI must be known before listening; set PULSE_PUBLIC_URL behind a proxy.
+            publicUrl: config.server.publicUrl ?? `http://${config.server.host}:${config.server.port}`,
+            secretKey: serverSecret,
+            logger,
+          }),
+          signIn: createSignIn(auth),
+          audit: auth.audit,
+        });
     },
   });
   await server.listen({ host: config.server.host, port: config.server.port });
