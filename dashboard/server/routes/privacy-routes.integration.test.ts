@@ -24,6 +24,7 @@ const principal = (workspaceId: string): Principal => ({
   email: 'admin@pulse.test',
   workspaceId,
   role: 'admin',
+  isInstanceAdmin: false,
   permissions: builtInRoles.admin,
   attributes: {},
 });
