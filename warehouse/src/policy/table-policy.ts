@@ -1,3 +1,4 @@
+import { SettingsMap } from '@clickhouse/client';
 import type { Classification, DataPolicy } from '@pulse/core/rbac/data-policies';
 import { isCleared } from '@pulse/core/rbac/data-policies';
 import { metricSources } from '../metrics/sources.ts';
@@ -63,22 +64,25 @@ export function policyDimensions(): string[] {
  * these after reading each table, wherever it appears in a query (joins and subqueries too), so a
  * hand-written SQL query cannot step around them. Pass it as
  * `clickhouse_settings: { additional_table_filters: additionalTableFilters(policy, ws) }`.
- * The setting holds SQL text, not parameters: every value is quoted here.
+ * The setting holds SQL text, not parameters: every value goes in as `unhex('…')`, so no
+ * request value is ever parsed as SQL and the text has no backslash for any layer to re-escape
+ * (the chDB adapter passes settings through a SET literal, the HTTP interface does not).
  */
-export function additionalTableFilters(policy: DataPolicy | undefined, workspaceId: string): string {
+export function additionalTableFilters(policy: DataPolicy | undefined, workspaceId: string): SettingsMap {
   const filters = policy && !policy.unrestricted ? policy.rowFilters : [];
   const entries = [...tableDimensions].map(([table, dims]) => {
-    const conditions = [`workspace_id = ${literal(workspaceId)}`];
+    const conditions = [`workspace_id = ${hexLiteral(workspaceId)}`];
     for (const f of filters) {
       const sql = dims[f.dimension];
       if (sql === undefined) continue;
       conditions.push(
-        f.values.length === 0 ? '0' : `toString(${sql}) IN (${f.values.map(literal).join(', ')})`,
+        f.values.length === 0 ? '0' : `toString(${sql}) IN (${f.values.map(hexLiteral).join(', ')})`,
       );
     }
-    return `${literal(table)}: ${literal(conditions.join(' AND '))}`;
+    // SettingsMap writes `{'table':'filter'}` without escaping: the filter's quotes are doubled here.
+    return [table, conditions.join(' AND ').replaceAll("'", "''")] as const;
   });
-  return `{${entries.join(', ')}}`;
+  return SettingsMap.from(Object.fromEntries(entries));
 }
 
 /** Columns of each table the caller may not read (the SQL endpoint refuses or masks them). */
@@ -97,5 +101,5 @@ export function maskedColumns(policy: DataPolicy | undefined): Record<string, st
   return out;
 }
 
-/** A ClickHouse string literal: backslash and quote escaped. */
-const literal = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+/** A request value as an expression that cannot be read as anything but that string. */
+const hexLiteral = (value: string) => `unhex('${Buffer.from(value, 'utf8').toString('hex')}')`;
