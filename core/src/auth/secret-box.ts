@@ -30,7 +30,10 @@ export function open(key: Uint8Array, sealed: string): string {
   if (version !== 'v1' || !iv || !tag || body === undefined)
     throw new PulseError('SEALED_VALUE_INVALID', 'a sealed value has an unknown format');
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+    // Without authTagLength Node accepts a truncated tag (even 4 bytes), making forgeries cheap.
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+      authTagLength: 16,
+    });
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
       'utf8',
