@@ -110,7 +110,8 @@ export function periodLabel(range: MetricQueryInput['timeRange'], timezone: stri
     year: 'numeric',
     timeZone: timezone,
   });
-  return days.formatRange(from, last);
+  // en-GB spaces the dash ("2 – 8 November 2026"); within one month it reads better closed up.
+  return days.formatRange(from, last).replace(/^(\d+)\s+–\s+(\d+\s)/u, '$1–$2');
 }
 
 /**
