@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { WarehouseConfig } from '@pulse/core';
+import { createEmbeddedRawOutput, createServerRawOutput, type RawOutput } from './raw-output.ts';
 import { translateWarehouseError } from './translate-error.ts';
 
 export interface Warehouse {
@@ -8,6 +9,8 @@ export interface Warehouse {
   mode: 'embedded' | 'server';
   database: string;
   cluster: string | undefined;
+  /** Streams or files a result in an engine format (CSV, Parquet), for exports too large to parse. */
+  raw: RawOutput;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -25,6 +28,10 @@ export async function createWarehouse(config: WarehouseConfig): Promise<Warehous
     mode,
     database: config.database,
     cluster: config.cluster,
+    raw:
+      mode === 'embedded'
+        ? await createEmbeddedRawOutput(config.dataPath, config.database)
+        : createServerRawOutput(client),
     async ping() {
       try {
         await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
