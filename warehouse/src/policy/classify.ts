@@ -18,7 +18,10 @@ const enforced = (policy: DataPolicy | undefined): policy is DataPolicy =>
  * A dimension's classification: the workspace's override, else the strictest default of the
  * sources that carry it (one name is one concept, so the most sensitive use wins).
  */
-export function dimensionClassification(name: string, policy?: DataPolicy): Classification {
+export function dimensionClassification(
+  name: string,
+  policy?: Pick<DataPolicy, 'dimensionClassifications'>,
+): Classification {
   const override = policy?.dimensionClassifications[name];
   if (override) return override;
   const levels = metricSources.flatMap((s) => {
@@ -30,7 +33,10 @@ export function dimensionClassification(name: string, policy?: DataPolicy): Clas
 }
 
 /** A metric's classification: the workspace's override, else its definition's, else internal. */
-export function metricClassification(m: MetricDefinition, policy?: DataPolicy): Classification {
+export function metricClassification(
+  m: MetricDefinition,
+  policy?: Pick<DataPolicy, 'metricClassifications'>,
+): Classification {
   return policy?.metricClassifications[m.name] ?? m.classification ?? 'internal';
 }
 
