@@ -76,6 +76,11 @@ describe('overview page in Chromium', () => {
 
   it('shows the same counts per family as the overview API, with the demo badge', async () => {
     const { page, headers } = await signedInPage(browser, pulse, { role: 'viewer' });
+    // The page's CSP must not block anything Pulse itself serves.
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
     const api = (await (await fetch(`${pulse.url}/api/v1/overview`, { headers })).json()) as {
       counts: { family: string; events: number }[];
     };
@@ -91,6 +96,11 @@ describe('overview page in Chromium', () => {
     const chart = page.locator('figure[aria-label^="Bar chart of events per stream family"]');
     await chart.locator('svg').waitFor({ timeout: 10_000 });
     expect(await chart.locator('svg').count()).toBe(1);
+    const response = await page.goto(pulse.url);
+    expect(response!.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+'/);
+    expect(response!.headers()['x-frame-options']).toBe('DENY');
+    await chart.locator('svg').waitFor({ timeout: 10_000 });
+    expect(violations).toEqual([]);
     await page.close();
   });
 

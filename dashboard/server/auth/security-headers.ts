@@ -29,7 +29,9 @@ export function pageSecurityHeaders(secure: boolean): Record<string, string> {
 export const pageCspDirectives = {
   'default-src': ['self'],
   'script-src': ['self'],
-  'style-src': ['self', 'unsafe-inline'],
+  // Svelte and ECharts set style attributes; stylesheets still come only from Pulse.
+  'style-src-elem': ['self'],
+  'style-src-attr': ['unsafe-inline'],
   'img-src': ['self', 'data:', 'blob:'],
   'font-src': ['self', 'data:'],
   'connect-src': ['self'],
