@@ -1,0 +1,80 @@
+import { createReadStream } from 'node:fs';
+import { PulseError } from '@pulse/core';
+import type { ExportJobs, ExportOwner } from '@pulse/reports/exports/index';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { access } from '../auth/access.ts';
+
+export interface ExportRoutesDeps {
+  /** `createExportJobs({ warehouse, catalog, directory: <data dir>/exports })`; closed by the caller. */
+  exports: ExportJobs;
+}
+
+const idParams = z.object({ id: z.uuid() }).strict();
+
+/**
+ * Ad-hoc exports of a tile, an Explore result (and later a SQL result) as a job: POST starts it
+ * and answers 202 with the job, GET polls progress, GET …/file downloads, DELETE cancels. Jobs
+ * belong to the calling user in the calling workspace, taken from the principal only.
+ */
+export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDeps): void {
+  const { exports } = deps;
+  const rule = { config: access('exports:create') };
+
+  app.post('/api/v1/exports', rule, async (request, reply) => {
+    const job = exports.start(ownerOf(request), request.body);
+    return reply.code(202).header('location', `/api/v1/exports/${job.id}`).send(withLinks(job));
+  });
+
+  app.get('/api/v1/exports/:id', rule, async (request) =>
+    withLinks(exports.get(ownerOf(request), exportId(request))),
+  );
+
+  app.get('/api/v1/exports/:id/file', rule, async (request, reply) => {
+    const file = exports.file(ownerOf(request), exportId(request));
+    return reply
+      .header('content-type', file.contentType)
+      .header('content-length', file.bytes)
+      .header('content-disposition', contentDisposition(file.fileName))
+      .header('cache-control', 'private, no-store')
+      .send(createReadStream(file.path));
+  });
+
+  app.delete('/api/v1/exports/:id', rule, async (request) =>
+    withLinks(exports.cancel(ownerOf(request), exportId(request))),
+  );
+}
+
+function ownerOf(request: FastifyRequest): ExportOwner {
+  const { workspaceId, userId } = request.principal ?? {};
+  if (!workspaceId || !userId)
+    throw new PulseError('AUTH_REQUIRED', 'exports need a signed-in user acting in a workspace', {
+      hint: 'Sign in, and pick a workspace with the x-pulse-workspace header when you belong to several.',
+    });
+  return { workspaceId, userId };
+}
+
+function exportId(request: FastifyRequest): string {
+  const parsed = idParams.safeParse(request.params);
+  if (!parsed.success)
+    throw new PulseError('EXPORT_NOT_FOUND', 'no such export', {
+      hint: 'Export ids are the UUIDs POST /api/v1/exports answered with.',
+    });
+  return parsed.data.id;
+}
+
+/** A plain ASCII name for old clients, the exact UTF-8 name (RFC 6266) for the rest. */
+function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+function withLinks<T extends { id: string; state: string }>(job: T) {
+  return {
+    ...job,
+    links: {
+      self: `/api/v1/exports/${job.id}`,
+      ...(job.state === 'done' ? { file: `/api/v1/exports/${job.id}/file` } : {}),
+    },
+  };
+}
