@@ -71,9 +71,9 @@ beforeAll(async () => {
     request.principal =
       typeof user === 'string' ? principal(user, typeof ws === 'string' ? ws : workspace) : anonymous;
   });
-  app.addHook('onRoute', (r) =>
-    declared.push({ url: r.url, method: String(r.method), access: r.config?.access }),
-  );
+  app.addHook('onRoute', (r) => {
+    declared.push({ url: r.url, method: String(r.method), access: r.config?.access });
+  });
   app.setErrorHandler((err, _request, reply) => {
     if (!isPulseError(err)) return reply.status(500).send({ error: { message: (err as Error).message } });
     const code = err.code;
@@ -105,7 +105,7 @@ const as = (user: string, extra: Record<string, string> = {}) => ({ 'x-test-user
 async function settle(id: string, user = 'u1') {
   for (;;) {
     const res = await app.inject({ url: `/api/v1/exports/${id}`, headers: as(user) });
-    const body = res.json() as { state: string; links: { file?: string } };
+    const body = res.json() as { state: string; rowsWritten: number; links: { file?: string } };
     if (body.state !== 'queued' && body.state !== 'running') return body;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -162,7 +162,7 @@ describe('export API', () => {
     }
     const cancelled = await app.inject({ method: 'DELETE', url: `/api/v1/exports/${id}`, headers: as('u1') });
     expect(cancelled.statusCode).toBe(200);
-    const done = (await settle(id)) as { state: string; rowsWritten: number };
+    const done = await settle(id);
     expect(done.state).toBe('cancelled');
     expect(done.rowsWritten).toBeLessThan(users * hours);
     const file = await app.inject({ url: `/api/v1/exports/${id}/file`, headers: as('u1') });
