@@ -156,6 +156,25 @@ export function privacyRequestsRepository(db: SqlDriver) {
       );
     },
 
+    /**
+     * Deletes the access-export files of a subject once they are erased: an export is a copy of
+     * their data. The ledger entries stay (they hold no rows, only counts).
+     */
+    async deleteExportsOf(
+      workspaceId: string,
+      ids: { userIds: string[]; emails: string[] },
+    ): Promise<number> {
+      const rows = await db.query(
+        `DELETE FROM privacy_exports WHERE request_id IN (
+           SELECT id FROM privacy_requests WHERE workspace_id = $1 AND kind = 'access'
+             AND ((subject_type = 'user_id' AND subject = ANY($2::text[]))
+               OR (subject_type = 'email' AND lower(subject) = ANY($3::text[]))))
+         RETURNING request_id`,
+        [workspaceId, ids.userIds, ids.emails],
+      );
+      return rows.length;
+    },
+
     /** The JSON-lines file of a completed access request of `workspaceId`. */
     async readExport(
       workspaceId: string,

@@ -140,13 +140,27 @@ describe('privacy routes', () => {
     expect(done).toMatchObject({
       status: 'completed',
       subjectType: 'user_id',
-      tableCounts: { product_events: 1, social_comments: 0, crm_entity_events: 0, ingest_errors: 0 },
+      tableCounts: {
+        product_events: 1,
+        social_comments: 0,
+        crm_entity_events: 0,
+        ingest_errors: 0,
+        privacy_exports: 1,
+      },
       verification: { ok: true },
     });
     expect(done.completedAt).toEqual(expect.any(String));
     expect([await count('u_gone', ws), await count('u_stays', ws), await count('u_gone', otherWs)]).toEqual([
       0, 1, 1,
     ]);
+
+    // The earlier access export was a copy of the subject's data: it is gone too.
+    const access = (await app.inject({ url: '/api/v1/privacy/requests?kind=access' })).json<{
+      items: { id: string }[];
+    }>();
+    expect(
+      (await app.inject({ url: `/api/v1/privacy/requests/${access.items[0]!.id}/export` })).statusCode,
+    ).toBe(404);
 
     const list = (await app.inject({ url: '/api/v1/privacy/requests?kind=erasure' })).json<{
       items: { id: string }[];

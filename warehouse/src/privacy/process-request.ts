@@ -29,7 +29,12 @@ export async function processPrivacyRequest(
   try {
     if (request.kind === 'erasure') {
       const erased = await eraseSubject(warehouse, request.workspaceId, subject);
-      await requests.complete(request.id, erased.removed, erased.rebuilt);
+      const exportsDeleted = await requests.deleteExportsOf(request.workspaceId, erased.identities);
+      await requests.complete(
+        request.id,
+        { ...erased.removed, privacy_exports: exportsDeleted },
+        erased.rebuilt,
+      );
       const verification = await verifyErasure(warehouse, request.workspaceId, subject, erased.rebuilt);
       await requests.recordVerification(request.id, { ...verification });
     } else {
