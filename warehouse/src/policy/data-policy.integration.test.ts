@@ -153,14 +153,16 @@ describe('row policies on funnels and retention (chDB)', () => {
 });
 
 describe('additional_table_filters for hand-written SQL (chDB)', () => {
-  const count = async (query: string, policy: ReturnType<typeof policyFor>) => {
+  // In the query's own SETTINGS clause: on chDB, `clickhouse_settings` become session-wide SETs
+  // that would go on filtering every later query of the process.
+  const count = async (query: string, policy?: ReturnType<typeof policyFor>) => {
+    const settings = policy
+      ? ` SETTINGS additional_table_filters = ${additionalTableFilters(policy, policyWorkspace)}`
+      : '';
     const result = await warehouse.client.query({
-      query,
+      query: `${query}${settings}`,
       format: 'JSONEachRow',
-      clickhouse_settings: {
-        additional_table_filters: additionalTableFilters(policy, policyWorkspace),
-        output_format_json_quote_64bit_integers: 0,
-      },
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
     return (await result.json()) as Record<string, unknown>[];
   };

@@ -62,11 +62,11 @@ export function policyDimensions(): string[] {
  * The ClickHouse `additional_table_filters` setting for a principal: every known table is held to
  * the workspace, and to the policy's row filters on the dimensions it carries. ClickHouse applies
  * these after reading each table, wherever it appears in a query (joins and subqueries too), so a
- * hand-written SQL query cannot step around them. Pass it as
- * `clickhouse_settings: { additional_table_filters: additionalTableFilters(policy, ws) }`.
- * The setting holds SQL text, not parameters: every value goes in as `unhex('…')`, so no
- * request value is ever parsed as SQL and the text has no backslash for any layer to re-escape
- * (the chDB adapter passes settings through a SET literal, the HTTP interface does not).
+ * hand-written SQL query cannot step around them. Put it in the query's own SETTINGS clause,
+ * `SELECT … SETTINGS additional_table_filters = ${additionalTableFilters(policy, ws)}` (its text is
+ * a map literal): on chDB, `clickhouse_settings` become session-wide SETs that outlive the query.
+ * Every value goes in as `unhex('…')`, so no request value is ever parsed as SQL and the text has
+ * no backslash for any layer to re-escape.
  */
 export function additionalTableFilters(policy: DataPolicy | undefined, workspaceId: string): SettingsMap {
   const filters = policy && !policy.unrestricted ? policy.rowFilters : [];
