@@ -39,7 +39,7 @@ export function encodeExploreLink(link: ExploreLink): string {
  * unfinished report) is still a valid link.
  */
 export function decodeExploreLink(
-  search: URLSearchParams,
+  search: Pick<URLSearchParams, 'get'>,
 ): { link: ExploreLink; error?: undefined } | { link: ExploreLink; error: string } {
   const reportId = search.get('report');
   const q = search.get('q');
