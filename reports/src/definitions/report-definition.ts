@@ -40,20 +40,38 @@ export type RelativeTimeRange = z.infer<typeof relativeTimeRangeSchema>;
 export type DashboardFilter = z.infer<typeof dashboardFilterSchema>;
 
 /**
- * Reads the `definition` of a `saved_reports` row. Explore saves its query either wrapped
- * (`{ kind: 'explore', query }`) or bare (`{ metrics, timeRange, … }`); both are accepted.
+ * Reads the `definition` of a `saved_reports` row. Explore saves `{ version, chart, query }`
+ * (dashboard/src/lib/explore/report-definition.ts); a bare metric query and the explicit
+ * `{ kind, … }` forms are accepted too. Explore's chart kinds map onto the renderers' four.
  */
 export function parseReportSource(definition: unknown, reportId?: string): ReportSource {
-  const wrapped =
-    definition && typeof definition === 'object' && !('kind' in definition) && 'metrics' in definition
-      ? { kind: 'explore', query: definition }
-      : definition;
-  const parsed = reportSourceSchema.safeParse(wrapped);
+  const parsed = reportSourceSchema.safeParse(normalize(definition));
   if (parsed.success) return parsed.data;
   throw new PulseError('REPORT_DEFINITION_INVALID', 'the saved report cannot be scheduled', {
     hint: describeIssues(parsed.error),
     context: { reportId, issues: issueList(parsed.error) },
   });
+}
+
+const exploreCharts: Record<string, 'line' | 'bar' | 'table' | 'kpi'> = {
+  line: 'line',
+  area: 'line',
+  bar: 'bar',
+  stacked_bar: 'bar',
+  pie: 'bar',
+  table: 'table',
+  kpi: 'kpi',
+};
+
+function normalize(definition: unknown): unknown {
+  if (!definition || typeof definition !== 'object' || 'kind' in definition) return definition;
+  if ('metrics' in definition) return { kind: 'explore', query: definition };
+  if ('query' in definition) {
+    const { query, chart } = definition as { query: unknown; chart?: unknown };
+    const mapped = typeof chart === 'string' ? exploreCharts[chart] : undefined;
+    return { kind: 'explore', query, ...(mapped ? { chart: mapped } : {}) };
+  }
+  return definition;
 }
 
 export const describeIssues = (error: z.ZodError): string =>

@@ -31,7 +31,15 @@ export function exportReportFile(
 ): string {
   const keep = schedule.recipients.filter((r) => options.includeCredentials || r.type === 'email');
   const omitted = schedule.recipients.filter((r) => !keep.includes(r)).map(recipientKey);
-  const { reportId: _reportId, ...rest } = schedule;
+  // Only the definition's fields travel: ids and bookkeeping belong to the instance.
+  const rest = {
+    name: schedule.name,
+    cron: schedule.cron,
+    timezone: schedule.timezone,
+    ...(schedule.timeRange ? { timeRange: schedule.timeRange } : {}),
+    formats: schedule.formats,
+    enabled: schedule.enabled,
+  };
   const file: ReportFile = {
     kind: 'pulse/report-schedule',
     version: REPORT_FILE_VERSION,
