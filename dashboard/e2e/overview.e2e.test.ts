@@ -170,4 +170,26 @@ describe('overview page in Chromium', () => {
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await page.close();
   });
+
+  it('lets an admin create an API key once-shown in the admin page and find it in the audit log', async () => {
+    const { page } = await signedInPage(browser, pulse, { role: 'admin' });
+    await page.goto(`${pulse.url}/admin#api-keys`);
+    await page.getByLabel('Name').fill('Tableau connector');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = await page.getByTestId('shown-secret').textContent();
+    expect(key).toMatch(/^pulse_sk_/);
+    // The key works for the API, as a service account with the chosen role.
+    const res = await fetch(`${pulse.url}/api/v1/metrics`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    await page.getByLabel('Action').fill('api_key.*');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByTestId('audit-table').textContent()).toContain('api_key.created');
+    // A viewer is refused the same page's data, with a reason.
+    const viewer = await signedInPage(browser, pulse, { role: 'viewer' });
+    await viewer.page.goto(`${pulse.url}/admin`);
+    await expect.poll(() => viewer.page.getByRole('alert').textContent()).toContain('may not do this');
+    await viewer.page.close();
+    await page.close();
+  });
 });

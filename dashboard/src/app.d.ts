@@ -1,4 +1,4 @@
-import type { Principal } from '../server/auth/access.ts';
+import type { Principal } from '../server/auth/principal.ts';
 import type { OverviewFeed } from '../server/overview-feed.ts';
 import type { PulseServices } from '../server/services.ts';
 
