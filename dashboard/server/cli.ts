@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isPulseError } from '@pulse/core';
 import { auditCommand } from './commands/audit.command.ts';
+import { privacyCommand } from './commands/privacy.command.ts';
+import { secretsCommand } from './commands/secrets.command.ts';
 import { runMigrate } from './commands/migrate.command.ts';
 import { runSeed } from './commands/seed.command.ts';
 import { runStart } from './commands/start.command.ts';
@@ -53,6 +55,8 @@ program
   .action((options: { days?: number; seed?: number; events?: number }) => runSeed(process.env, options));
 
 program.addCommand(auditCommand());
+program.addCommand(privacyCommand());
+program.addCommand(secretsCommand());
 
 program
   .command('version')

@@ -26,6 +26,7 @@ import {
   type Warehouse,
 } from '@pulse/warehouse';
 import { loadMetricCatalog } from '@pulse/models';
+import { startRetentionSchedule } from '@pulse/warehouse/privacy/index';
 import { createOidcService } from '@pulse/core/auth/index';
 import type { RegisteredRoute } from './auth/auth-plugin.ts';
 import { createSignIn } from './auth/auth-routes.ts';
@@ -35,6 +36,8 @@ import { ensureDashboardBuilt, handlerPath } from './build-dashboard.ts';
 import { createHttpServer, type NodeHandler } from './http-server.ts';
 import { registerMetricRoutes } from './routes/metrics-routes.ts';
 import { registerOidcRoutes } from './routes/oidc-routes.ts';
+import { registerPolicyRoutes } from './routes/policies-routes.ts';
+import { registerPrivacyRoutes } from './routes/privacy-routes.ts';
 import { createWriteKeyCache } from './write-key-cache.ts';
 import type { PulseServices } from './services.ts';
 
@@ -104,6 +107,8 @@ export async function startPulse(
   }
 
   const ingester = await createIngester({ bus, warehouse, logger, metrics });
+  // Raw events older than PULSE_RETENTION_*_DAYS are dropped now and daily (whole partitions).
+  const retention = startRetentionSchedule(warehouse, config.retention, { logger });
   const { workspace, writeKeys } = await ensureDemoWorkspace(metadata);
   const serverSecret = resolveServerSecret(config.auth.secretKey, config.dataDir);
   const auth = createAuthServices(metadata, {
@@ -175,7 +180,15 @@ export async function startPulse(
     oidcEnabled: config.oidc !== undefined,
     registerRoutes: (app) => {
       registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
-      registerMetricRoutes(app, { warehouse, catalog: catalog.metrics });
+      registerMetricRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
+      registerPolicyRoutes(app, { metadata, catalog: catalog.metrics, audit: auth.audit });
+      registerPrivacyRoutes(app, {
+        warehouse,
+        metadata,
+        audit: auth.audit,
+        retention: config.retention,
+        logger,
+      });
       if (config.oidc)
         registerOidcRoutes(app, {
           oidc: createOidcService({
@@ -222,6 +235,7 @@ export async function startPulse(
       stopping ??= (async () => {
         await server.close();
         await demo?.stop();
+        retention.stop();
         await ingester.stop();
         await closeEngines();
         logger.info('Pulse stopped');

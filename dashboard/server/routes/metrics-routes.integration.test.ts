@@ -58,6 +58,7 @@ beforeAll(async () => {
         registerMetricRoutes(instance, {
           warehouse,
           catalog: loadMetricCatalog().metrics,
+          metadata: scratch.store,
         });
       },
     },

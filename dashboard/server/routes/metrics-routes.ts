@@ -1,4 +1,4 @@
-import { PulseError } from '@pulse/core';
+import { PulseError, type SqlDriver } from '@pulse/core';
 import {
   allowedDimensions,
   allowedGrains,
@@ -14,10 +14,13 @@ import {
 } from '@pulse/warehouse';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { access } from '../auth/access.ts';
+import { dataPolicyOf } from '../auth/data-policy.ts';
 
 export interface MetricRoutesOptions {
   warehouse: Warehouse;
   catalog: MetricCatalog;
+  /** Where row policies and classifications live. */
+  metadata: { db: SqlDriver };
 }
 
 /** A metric as the API lists it: its definition plus what it can be broken down by. */
@@ -84,14 +87,20 @@ export function registerMetricRoutes(app: FastifyInstance, options: MetricRoutes
   );
 
   app.post('/api/v1/metrics/query', { config: access('metrics:read') }, async (request) =>
-    runMetricQuery(warehouse, catalog, request.body as never, workspaceOf(request)),
+    runMetricQuery(warehouse, catalog, request.body as never, workspaceOf(request), {
+      policy: await dataPolicyOf(request, options.metadata),
+    }),
   );
 
   app.post('/api/v1/analyses/funnel', { config: access('metrics:read') }, async (request) =>
-    runFunnel(warehouse, request.body as never, workspaceOf(request)),
+    runFunnel(warehouse, request.body as never, workspaceOf(request), {
+      policy: await dataPolicyOf(request, options.metadata),
+    }),
   );
 
   app.post('/api/v1/analyses/retention', { config: access('metrics:read') }, async (request) =>
-    runRetention(warehouse, request.body as never, workspaceOf(request)),
+    runRetention(warehouse, request.body as never, workspaceOf(request), {
+      policy: await dataPolicyOf(request, options.metadata),
+    }),
   );
 }
