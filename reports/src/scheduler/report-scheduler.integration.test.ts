@@ -407,4 +407,58 @@ describe('report scheduler', () => {
     expect(Buffer.concat(chunks).subarray(0, 5).toString()).toBe('%PDF-');
     expect(smtp.received.length).toBe(before);
   });
+
+  it('builds a dashboard report from the tiles the injected resolver returns, with its filters', async () => {
+    const dashboardReport = await store.reports.create({
+      workspaceId,
+      title: 'Executive dashboard',
+      definition: {
+        kind: 'dashboard',
+        dashboardId: 'exec',
+        filters: [{ dimension: 'platform', value: 'linkedin' }],
+      },
+    });
+    const asked: unknown[] = [];
+    const s = scheduler(fakeClock(MONDAY_8AM), {
+      instanceId: 'dash',
+      resolveDashboard: async (ws, dashboardId, filters) => {
+        asked.push([ws, dashboardId, filters]);
+        return {
+          title: 'Executive',
+          tiles: [
+            { title: 'Reach', chart: 'kpi', query: { metrics: ['impressions'], filters } },
+            {
+              title: 'By platform',
+              chart: 'bar',
+              query: { metrics: ['impressions'], dimensions: ['platform'], filters },
+            },
+          ],
+        };
+      },
+    });
+    const chunks: Buffer[] = [];
+    const { Writable } = await import('node:stream');
+    await s.preview(
+      {
+        workspaceId,
+        reportId: dashboardReport.id,
+        format: 'csv',
+        timeRange: { preset: 'last_full_week' },
+        timezone: 'UTC',
+      },
+      new Writable({
+        write(chunk: Buffer, _e, cb) {
+          chunks.push(chunk);
+          cb();
+        },
+      }),
+    );
+    expect(asked).toEqual([[workspaceId, 'exec', [{ dimension: 'platform', op: 'eq', value: 'linkedin' }]]]);
+    const lines = Buffer.concat(chunks).toString('utf8').trim().split('\r\n');
+    expect(lines[0]).toMatch(/^tile,/);
+    // Only LinkedIn rows: the dashboard's filter reached every tile's query.
+    const byPlatform = lines.filter((l) => l.startsWith('By platform,'));
+    expect(byPlatform.length).toBe(1);
+    expect(byPlatform[0]).toContain('linkedin');
+  });
 });
