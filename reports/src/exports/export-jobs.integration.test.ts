@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PulseEvent } from '@pulse/core';
 import { loadMetricCatalog } from '@pulse/models';
-import { insertEvents } from '@pulse/warehouse';
+import { insertEvents, runMetricQuery } from '@pulse/warehouse';
 import { createScratchWarehouse, type ScratchWarehouse } from '@pulse/warehouse/testing/scratch-warehouse';
 import { tableFromIPC } from 'apache-arrow';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderReport } from '../renderers/render-report.ts';
+import type { ReportDocument } from '../renderers/report-document.ts';
 import { createExportJobs, type ExportJobs, type ExportJobView } from './export-jobs.ts';
 
 const workspace = 'ws_exports';
@@ -152,7 +154,7 @@ describe('ad-hoc exports', () => {
     });
   });
 
-  it('writes a PDF whose text holds the title', async () => {
+  it('writes a PDF file', async () => {
     const job = jobs.start(owner, { title: 'Events PDF', format: 'pdf', query: byUserAndHour(50) });
     expect((await settle(job.id)).state).toBe('done');
     const pdf = readFileSync(jobs.file(owner, job.id).path);
@@ -222,5 +224,53 @@ describe('ad-hoc exports', () => {
     expect(() =>
       jobs.start(owner, { title: 'x', format: 'csv', query: { ...byUserAndHour(), metrics: ['nope'] } }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
+  });
+});
+
+describe('renderReport as Parquet', () => {
+  const doc = (tiles: ReportDocument['tiles']): ReportDocument => ({
+    title: 'Parquet tile',
+    period: '2 March 2026',
+    generatedAt: new Date(),
+    dataAsOf: new Date(),
+    filters: [],
+    timezone: 'UTC',
+    tiles,
+  });
+
+  it('has the engine rerun a tile’s statement into Parquet holding exactly the rows shown', async () => {
+    const catalog = loadMetricCatalog().metrics;
+    const result = await runMetricQuery(scratch.warehouse, catalog, byUserAndHour(250), workspace);
+    expect(result.truncated).toBe(true);
+    const path = join(root, 'tile.parquet');
+    const out = (await import('node:fs')).createWriteStream(path);
+    const rendered = await renderReport(doc([{ title: 'By user', result }]), 'parquet', out, {
+      warehouse: scratch.warehouse,
+    });
+    expect(rendered).toMatchObject({ contentType: 'application/vnd.apache.parquet', extension: 'parquet' });
+    const back = await scratch.warehouse.client.query({
+      query: "SELECT * FROM file({p:String}, 'Parquet')",
+      query_params: { p: path },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    const rows = (await back.json()) as Record<string, unknown>[];
+    expect(rows).toHaveLength(250);
+    expect(rows[0]).toEqual(result.rows[0]);
+    expect(rows[249]).toEqual(result.rows[249]);
+  });
+
+  it('refuses a comparison tile with a hint instead of dropping its columns', async () => {
+    const catalog = loadMetricCatalog().metrics;
+    const result = await runMetricQuery(
+      scratch.warehouse,
+      catalog,
+      { ...byUserAndHour(5), compare: 'previous_period' },
+      workspace,
+    );
+    const out = (await import('node:fs')).createWriteStream(join(root, 'refused.parquet'));
+    await expect(
+      renderReport(doc([{ title: 'x', result }]), 'parquet', out, { warehouse: scratch.warehouse }),
+    ).rejects.toMatchObject({ code: 'REPORT_FORMAT_UNSUPPORTED', hint: expect.stringMatching(/Arrow/) });
   });
 });

@@ -2,6 +2,7 @@ import { PulseError } from '@pulse/core';
 import { createByteSink } from './byte-sink.ts';
 import { renderArrow } from './render-arrow.ts';
 import { renderCsv } from './render-csv.ts';
+import { renderParquet } from './render-parquet.ts';
 import { renderPdf } from './render-pdf.ts';
 import { renderXlsx } from './render-xlsx.ts';
 import type { RenderedReport, RenderOptions, ReportDocument, ReportFormat } from './report-document.ts';
@@ -14,6 +15,7 @@ const formats: Record<ReportFormat, { contentType: string; extension: string }> 
   },
   pdf: { contentType: 'application/pdf', extension: 'pdf' },
   arrow: { contentType: 'application/vnd.apache.arrow.stream', extension: 'arrows' },
+  parquet: { contentType: 'application/vnd.apache.parquet', extension: 'parquet' },
 };
 
 /**
@@ -36,6 +38,7 @@ export async function renderReport(
     if (format === 'csv') await renderCsv(doc, sink, options.csvBom ?? false);
     else if (format === 'xlsx') await renderXlsx(doc, sink);
     else if (format === 'arrow') await renderArrow(doc, sink);
+    else if (format === 'parquet') await renderParquet(doc, sink, options.warehouse);
     else await renderPdf(doc, sink);
     return { bytes: await sink.finish(), ...meta };
   } catch (err) {

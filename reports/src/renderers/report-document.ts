@@ -1,4 +1,4 @@
-import type { MetricQueryResult, ResultRow } from '@pulse/warehouse';
+import type { MetricQueryResult, ResultRow, Warehouse } from '@pulse/warehouse';
 
 /** One dashboard tile as it goes into an export. */
 export interface ReportTile {
@@ -26,11 +26,13 @@ export interface ReportDocument {
   tiles: ReportTile[];
 }
 
-export type ReportFormat = 'csv' | 'xlsx' | 'pdf' | 'arrow';
+export type ReportFormat = 'csv' | 'xlsx' | 'pdf' | 'arrow' | 'parquet';
 
 export interface RenderOptions {
   /** Prefix CSV with a UTF-8 byte order mark, so Excel opens it as UTF-8. */
   csvBom?: boolean;
+  /** The engine that writes Parquet (it reruns the tile's statement); other formats ignore it. */
+  warehouse?: Warehouse;
 }
 
 export interface RenderedReport {
