@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PulseEvent } from '@pulse/core';
 import { loadMetricCatalog } from '@pulse/models';
-import { insertEvents, runMetricQuery } from '@pulse/warehouse';
+import { insertEvents, type MetricQueryInput, runMetricQuery } from '@pulse/warehouse';
 import { createScratchWarehouse, type ScratchWarehouse } from '@pulse/warehouse/testing/scratch-warehouse';
 import { tableFromIPC } from 'apache-arrow';
 import ExcelJS from 'exceljs';
@@ -39,7 +39,7 @@ function events(): PulseEvent[] {
   return out;
 }
 
-const byUserAndHour = (limit = 10_000) => ({
+const byUserAndHour = (limit = 10_000): MetricQueryInput => ({
   metrics: ['product_events'],
   dimensions: ['user_id'],
   grain: 'hour',
