@@ -8,6 +8,7 @@ import { createScratchMetadata, type ScratchMetadata } from '@pulse/core/testing
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../http-server.ts';
+import { dataPoliciesRepository } from '@pulse/core/rbac/data-policies';
 import { apiKeyCaller, createTestAuth } from '../testing/test-auth.ts';
 import { registerMetricRoutes } from './metrics-routes.ts';
 
@@ -16,6 +17,7 @@ let dataPath: string;
 let app: FastifyInstance;
 let scratch: ScratchMetadata;
 let caller: { authorization: string };
+let auth: ReturnType<typeof createTestAuth>;
 /** Every request as an analyst of the fixture's workspace. */
 const call = (options: InjectOptions) =>
   app.inject({ ...options, headers: { ...caller, ...(options.headers ?? {}) } });
@@ -37,7 +39,7 @@ beforeAll(async () => {
   await scratch.store.db.query("INSERT INTO workspaces (id, slug, name) VALUES ($1, 'kpi', 'KPI fixture')", [
     kpiWorkspace,
   ]);
-  const auth = createTestAuth(scratch.store);
+  auth = createTestAuth(scratch.store);
   caller = await apiKeyCaller(auth, kpiWorkspace, 'analyst');
   app = await createHttpServer(
     {
@@ -76,6 +78,53 @@ const query = (body: unknown) =>
   call({ method: 'POST', url: '/api/v1/metrics/query', payload: body as object });
 
 describe('metric API', () => {
+  it('holds a row policy and masks a restricted dimension for the caller, whatever the query asks', async () => {
+    await dataPoliciesRepository(scratch.store.db).createRowPolicy(kpiWorkspace, {
+      name: 'LinkedIn team',
+      appliesTo: { role: 'viewer' },
+      dimension: 'platform',
+      values: ['linkedin'],
+    });
+    const viewer = await apiKeyCaller(auth, kpiWorkspace, 'viewer');
+    const byPlatform = (headers: Record<string, string>) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/metrics/query',
+        headers,
+        payload: { metrics: ['impressions'], dimensions: ['platform'], timeRange: kpiRange },
+      });
+    const all = (await byPlatform(caller)).json() as { rows: Record<string, unknown>[] };
+    const limited = (await byPlatform(viewer)).json() as { rows: Record<string, unknown>[] };
+    expect(new Set(all.rows.map((r) => r.platform))).toEqual(new Set(['linkedin', 'instagram']));
+    expect(limited.rows.map((r) => r.platform)).toEqual(['linkedin']);
+    expect(limited.rows[0]!.impressions).toBe(all.rows.find((r) => r.platform === 'linkedin')!.impressions);
+    // Asking for the other platform explicitly still yields nothing of it.
+    const sneaky = await app.inject({
+      method: 'POST',
+      url: '/api/v1/metrics/query',
+      headers: viewer,
+      payload: {
+        metrics: ['impressions'],
+        timeRange: kpiRange,
+        filters: [{ dimension: 'platform', op: 'eq', value: 'instagram' }],
+      },
+    });
+    expect((sneaky.json() as { rows: { impressions?: number }[] }).rows.every((r) => !r.impressions)).toBe(
+      true,
+    );
+    // user_id is restricted: a viewer grouping by it gets one masked bucket, not the ids.
+    const masked = await app.inject({
+      method: 'POST',
+      url: '/api/v1/metrics/query',
+      headers: viewer,
+      payload: { metrics: ['product_events'], dimensions: ['user_id'], timeRange: kpiRange },
+    });
+    expect(masked.statusCode).toBe(200);
+    expect(new Set((masked.json() as { rows: { user_id: string }[] }).rows.map((r) => r.user_id))).toEqual(
+      new Set(['•••']),
+    );
+  });
+
   it('lists the catalog with each metric’s dimensions and grains', async () => {
     const res = await call({ url: '/api/v1/metrics' });
     expect(res.statusCode).toBe(200);
