@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import {
   createLogger,
@@ -26,6 +27,8 @@ import {
   type Warehouse,
 } from '@pulse/warehouse';
 import { loadMetricCatalog } from '@pulse/models';
+import { createDownloadArea, createReportScheduler } from '@pulse/reports';
+import { createExportJobs } from '@pulse/reports/exports/index';
 import { startRetentionSchedule } from '@pulse/warehouse/privacy/index';
 import { createOidcService } from '@pulse/core/auth/index';
 import type { RegisteredRoute } from './auth/auth-plugin.ts';
@@ -38,6 +41,8 @@ import { registerMetricRoutes } from './routes/metrics-routes.ts';
 import { registerOidcRoutes } from './routes/oidc-routes.ts';
 import { registerPolicyRoutes } from './routes/policies-routes.ts';
 import { registerPrivacyRoutes } from './routes/privacy-routes.ts';
+import { registerExportRoutes } from './routes/exports-routes.ts';
+import { registerReportRoutes } from './routes/reports-routes.ts';
 import { createWriteKeyCache } from './write-key-cache.ts';
 import type { PulseServices } from './services.ts';
 
@@ -169,6 +174,27 @@ export async function startPulse(
     },
   };
 
+  // Known once the server listens (port 0 picks a free one); links minted before then never leave.
+  let listeningUrl = config.server.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
+  const downloads = createDownloadArea({
+    dir: join(config.dataDir, 'downloads'),
+    serverSecret,
+    publicUrl: () => listeningUrl,
+  });
+  const reportScheduler = createReportScheduler({
+    metadata,
+    warehouse,
+    catalog: catalog.metrics,
+    downloads,
+    smtp: config.smtp,
+    onError: (err, context) => logger.warn({ err, ...context }, 'report run problem'),
+  });
+  const exportJobs = createExportJobs({
+    warehouse,
+    catalog: catalog.metrics,
+    directory: join(config.dataDir, 'exports'),
+  });
+
   const sveltekitHandler = options.withoutDashboard
     ? undefined
     : ((await import(handlerPath)) as { handler: NodeHandler }).handler;
@@ -182,6 +208,8 @@ export async function startPulse(
       registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
       registerMetricRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
       registerPolicyRoutes(app, { metadata, catalog: catalog.metrics, audit: auth.audit });
+      registerReportRoutes(app, { metadata, scheduler: reportScheduler });
+      registerExportRoutes(app, { exports: exportJobs, metadata });
       registerPrivacyRoutes(app, {
         warehouse,
         metadata,
@@ -210,6 +238,9 @@ export async function startPulse(
   const url =
     config.server.publicUrl ??
     `http://${config.server.host === 'localhost' ? 'localhost' : host}:${address.port}`;
+  listeningUrl = url;
+  // The scheduler role: one leader among all processes on this metadata store sends due reports.
+  reportScheduler.start();
   logger.info({ url, warehouse: warehouse.mode, demo: Boolean(demo) }, `Pulse is up on ${url}`);
   const setupLink = firstAdmin
     ? `${url}/setup?token=${encodeURIComponent(firstAdmin.setupToken.token)}`
@@ -236,6 +267,8 @@ export async function startPulse(
         await server.close();
         await demo?.stop();
         retention.stop();
+        await reportScheduler.stop();
+        await exportJobs.close();
         await ingester.stop();
         await closeEngines();
         logger.info('Pulse stopped');

@@ -45,6 +45,8 @@ const reviewedPublic = [
   'POST /api/v1/auth/setup',
   'GET /auth/oidc/start',
   'GET /auth/oidc/callback',
+  // Report files sent by e-mail: the expiring HMAC signature in the link is the credential.
+  'GET /api/v1/downloads/*',
   // The collector: every request carries a source's write key, checked by the collector itself.
   'POST /v1/batch',
   'POST /v1/track',

@@ -17,7 +17,7 @@ export const tileTypes = [
   'stacked_bar', // bars over time stacked by the first dimension
   'pie', // share per dimension value (options.donut for a ring)
   'heatmap', // hour of week: needs the `publish_hour_of_week` dimension
-  'funnel', // ordered product-event funnel
+  'funnel', // ordered product-event funnel, or one step per metric (leads → MQLs → SQLs → won)
   'retention', // weekly cohort retention grid
   'table', // sortable, paginated rows
   'leaderboard', // top N rows of a breakdown (top posts)
@@ -176,7 +176,7 @@ export const dashboardDefinitionSchema = z
       const kind = t.data.kind;
       const fits =
         t.type === 'funnel'
-          ? kind === 'funnel'
+          ? kind === 'funnel' || kind === 'metric' || kind === 'report'
           : t.type === 'retention'
             ? kind === 'retention'
             : t.type === 'pipeline'

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPulseError, type PulseEvent } from '@pulse/core';
 import type { Permission } from '@pulse/core/rbac/permissions';
+import { createScratchMetadata, type ScratchMetadata } from '@pulse/core/testing/scratch-metadata';
 import { loadMetricCatalog } from '@pulse/models';
 import { createExportJobs, type ExportJobs } from '@pulse/reports/exports/index';
 import { insertEvents } from '@pulse/warehouse';
@@ -13,10 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonymous, type Principal } from '../auth/access.ts';
 import { registerExportRoutes } from './exports-routes.ts';
 
-const workspace = 'ws_export_api';
+// A uuid like every workspace id, so the caller's data policy can be looked up.
+const workspace = '5e1ec7ed-0000-4000-8000-00000000e4a0';
 const users = 2000;
 const hours = 24;
 let scratch: ScratchWarehouse;
+let metadata: ScratchMetadata;
 let jobs: ExportJobs;
 let app: FastifyInstance;
 let root: string;
@@ -28,7 +31,8 @@ const principal = (userId: string, workspaceId = workspace): Principal => ({
   userId,
   email: `${userId}@example.com`,
   workspaceId,
-  role: 'analyst',
+  // Unrestricted: this suite is about jobs, not policies (user_id is a restricted dimension).
+  role: 'admin',
   permissions: new Set<Permission>(['exports:create']),
 });
 
@@ -42,6 +46,7 @@ const query = (limit: number) => ({
 
 beforeAll(async () => {
   scratch = await createScratchWarehouse();
+  metadata = await createScratchMetadata();
   const events: PulseEvent[] = [];
   for (let h = 0; h < hours; h++)
     for (let u = 0; u < users; u++)
@@ -89,7 +94,7 @@ beforeAll(async () => {
               : 500;
     return reply.status(status).send({ error: { code, message: err.message, hint: err.hint } });
   });
-  registerExportRoutes(app, { exports: jobs });
+  registerExportRoutes(app, { exports: jobs, metadata: metadata.store });
   await app.ready();
 }, 120_000);
 
@@ -97,6 +102,7 @@ afterAll(async () => {
   await app?.close();
   await jobs?.close();
   await scratch?.cleanup();
+  await metadata?.cleanup();
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -1,13 +1,16 @@
 import { createReadStream } from 'node:fs';
-import { PulseError } from '@pulse/core';
+import { PulseError, type SqlDriver } from '@pulse/core';
 import type { ExportJobs, ExportOwner } from '@pulse/reports/exports/index';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { access } from '../auth/access.ts';
+import { dataPolicyOf } from '../auth/data-policy.ts';
 
 export interface ExportRoutesDeps {
   /** `createExportJobs({ warehouse, catalog, directory: <data dir>/exports })`; closed by the caller. */
   exports: ExportJobs;
+  /** Where the caller's row policies live. */
+  metadata: { db: SqlDriver };
 }
 
 const idParams = z.object({ id: z.uuid() }).strict();
@@ -22,7 +25,8 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
   const rule = { config: access('exports:create') };
 
   app.post('/api/v1/exports', rule, async (request, reply) => {
-    const job = exports.start(ownerOf(request), request.body);
+    const owner = ownerOf(request);
+    const job = exports.start({ ...owner, policy: await dataPolicyOf(request, deps.metadata) }, request.body);
     return reply.code(202).header('location', `/api/v1/exports/${job.id}`).send(withLinks(job));
   });
 

@@ -198,6 +198,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRoutesDep
         timeRange: schedule.timeRange,
         timezone: schedule.timezone,
         ...(schedule.name ? { title: schedule.name } : {}),
+        actingUserId: request.principal.userId,
       });
     },
   );
@@ -210,6 +211,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRoutesDep
       format: body.format,
       ...(body.timeRange ? { timeRange: body.timeRange } : {}),
       ...(body.timezone ? { timezone: body.timezone } : {}),
+      actingUserId: request.principal.userId,
     });
   });
 

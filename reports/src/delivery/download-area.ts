@@ -9,7 +9,8 @@ export interface DownloadAreaOptions {
   /** The server secret; the link-signing key is derived from it for this one purpose. */
   serverSecret: string;
   /** The URL people reach Pulse at (PULSE_PUBLIC_URL), for links that leave the process. */
-  publicUrl: string;
+  /** Where users reach Pulse; a function when it is known only once the server listens. */
+  publicUrl: string | (() => string);
 }
 
 export interface SignedLink {
@@ -28,7 +29,8 @@ export function createDownloadArea(options: DownloadAreaOptions) {
   const key = Buffer.from(hkdfSync('sha256', options.serverSecret, 'pulse-reports', 'download-links', 32));
   const sign = (path: string, expires: number) =>
     createHmac('sha256', key).update(`${path}\n${expires}`).digest('base64url');
-  const base = options.publicUrl.replace(/\/+$/, '');
+  const base = () =>
+    (typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl).replace(/\/+$/, '');
   const area = {
     root,
     /** The folder name of a run: its id with everything but [A-Za-z0-9_-] replaced. */
@@ -61,7 +63,7 @@ export function createDownloadArea(options: DownloadAreaOptions) {
       const expires = Math.floor(expiresAt.getTime() / 1000);
       const encoded = path.split('/').map(encodeURIComponent).join('/');
       return {
-        url: `${base}/api/v1/downloads/${encoded}?expires=${expires}&signature=${sign(path, expires)}`,
+        url: `${base()}/api/v1/downloads/${encoded}?expires=${expires}&signature=${sign(path, expires)}`,
         expiresAt: new Date(expires * 1000),
       };
     },

@@ -1,3 +1,4 @@
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ export type ExportState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
 export interface ExportOwner {
   workspaceId: string;
   userId: string;
+  /** The caller's row filters and clearance: an export never holds more than the screen shows. */
+  policy?: DataPolicy | undefined;
 }
 
 export interface ExportJobView {
@@ -194,6 +197,7 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
         catalog,
         workspaceId: owner.workspaceId,
         now: now(),
+        policy: owner.policy,
       });
       const id = randomUUID();
       const media = exportMedia[request.format];

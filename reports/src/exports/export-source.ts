@@ -1,3 +1,4 @@
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import {
   compileMetricQuery,
   type MetricCatalog,
@@ -32,10 +33,11 @@ export interface ExportSourceContext {
   catalog: MetricCatalog;
   workspaceId: string;
   now: Date;
+  policy?: DataPolicy | undefined;
 }
 
 export function resolveExportSource(request: ExportRequest, context: ExportSourceContext): ExportSource {
-  const { warehouse, catalog, workspaceId, now } = context;
+  const { warehouse, catalog, workspaceId, now, policy } = context;
   const q = parseMetricQuery(request.query);
   const limit = request.rowLimit ?? q.limit;
   const range = resolveTimeRange(q.timeRange, q.timezone, now);
@@ -43,7 +45,7 @@ export function resolveExportSource(request: ExportRequest, context: ExportSourc
     throw new PulseError('EXPORT_INVALID', `an export with a comparison holds at most ${MAX_LIMIT} rows`, {
       hint: 'Drop "compare" to export more rows, or lower rowLimit.',
     });
-  const compiled = compileMetricQuery(q, catalog, range, workspaceId);
+  const compiled = compileMetricQuery(q, catalog, range, workspaceId, policy);
   return {
     columns: compiled.columns,
     // The compiler asks for one row more than the limit to flag truncation; an export asks exactly.
@@ -51,7 +53,10 @@ export function resolveExportSource(request: ExportRequest, context: ExportSourc
     ...(q.compare
       ? {
           computeRows: async () => {
-            const result = await runMetricQuery(warehouse, catalog, { ...q, limit }, workspaceId, now);
+            const result = await runMetricQuery(warehouse, catalog, { ...q, limit }, workspaceId, {
+              now,
+              policy,
+            });
             return { columns: result.columns, rows: result.rows };
           },
         }

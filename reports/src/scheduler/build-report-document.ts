@@ -1,3 +1,4 @@
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import type { MetricCatalog, MetricQueryInput, Warehouse } from '@pulse/warehouse';
 import { resolveTimeRange, runMetricQuery } from '@pulse/warehouse';
 import type { DashboardFilter, RelativeTimeRange, ReportSource } from '../definitions/report-definition.ts';
@@ -23,6 +24,11 @@ export interface ReportDataSources {
   warehouse: Warehouse;
   catalog: MetricCatalog;
   resolveDashboard?: ResolveDashboard | undefined;
+  /**
+   * The row filters and column clearance of the person a report runs for (the schedule's owner,
+   * or whoever previews it), so a report never shows more than its owner may see on screen.
+   */
+  policyFor?: ((workspaceId: string, userId: string | null) => Promise<DataPolicy>) | undefined;
 }
 
 export interface BuildRequest {
@@ -36,6 +42,8 @@ export interface BuildRequest {
   at: Date;
   /** When the document is built (defaults to `at`); shown as "generated at". */
   generatedAt?: Date;
+  /** Whose data policy applies: the schedule's owner or the previewing user. */
+  actingUserId?: string | null;
 }
 
 /**
@@ -48,8 +56,9 @@ export async function buildReportDocument(
   request: BuildRequest,
 ): Promise<ReportDocument> {
   const { source, workspaceId, timezone, at } = request;
+  const policy = data.policyFor ? await data.policyFor(workspaceId, request.actingUserId ?? null) : undefined;
   const run = (query: MetricQueryInput) =>
-    runMetricQuery(data.warehouse, data.catalog, query, workspaceId, at);
+    runMetricQuery(data.warehouse, data.catalog, query, workspaceId, { now: at, policy });
   let tiles: ReportTile[];
   let filters: DashboardFilter[];
   let range: MetricQueryInput['timeRange'];

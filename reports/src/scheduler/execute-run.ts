@@ -143,6 +143,7 @@ async function renderedFiles(
     timezone: schedule.timezone,
     at: run.scheduledFor,
     generatedAt: ctx.clock.now(),
+    actingUserId: schedule.createdBy,
   });
   const stem = `${slugify(doc.title)}-${run.scheduledFor.toISOString().slice(0, 10)}`;
   const files: RunFile[] = [];

@@ -10,7 +10,12 @@ import { createRecipientSender, type SendToRecipient } from '../delivery/deliver
 import type { DownloadArea } from '../delivery/download-area.ts';
 import { createMailer } from '../delivery/email-message.ts';
 import { type RenderedReport, type ReportFormat, renderReport } from '../renderers/index.ts';
-import { buildReportDocument, type ResolveDashboard } from './build-report-document.ts';
+import { resolveDataPolicy } from '@pulse/core/rbac/data-policies';
+import {
+  buildReportDocument,
+  type ReportDataSources,
+  type ResolveDashboard,
+} from './build-report-document.ts';
 import { type Clock, executeRun, type RetryPolicy, type RunContext, type RunOutcome } from './execute-run.ts';
 import { type ReportRun, runStore } from './run-store.ts';
 
@@ -21,6 +26,8 @@ export interface ReportSchedulerOptions {
   downloads: DownloadArea;
   smtp: SmtpConfig;
   resolveDashboard?: ResolveDashboard;
+  /** Whose row policies a run obeys; by default the acting user's membership in the workspace. */
+  policyFor?: ReportDataSources['policyFor'];
   /** The real clock by default; tests pass a fake one and call `tick()` themselves. */
   clock?: Clock;
   /** Names this process in the lease and in run claims; unique per process by default. */
@@ -61,6 +68,19 @@ export function createReportScheduler(options: ReportSchedulerOptions) {
     warehouse: options.warehouse,
     catalog: options.catalog,
     resolveDashboard: options.resolveDashboard,
+    // A report never shows more than its owner may see: their role's row filters and clearance.
+    // An owner who left the workspace gets what a viewer gets.
+    policyFor:
+      options.policyFor ??
+      (async (workspaceId: string, userId: string | null) => {
+        const [member] = userId
+          ? await options.metadata.db.query<{ role: string }>(
+              'SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2',
+              [workspaceId, userId],
+            )
+          : [];
+        return resolveDataPolicy(options.metadata, { workspaceId, userId, role: member?.role ?? 'viewer' });
+      }),
   };
   const ctx: RunContext = {
     metadata: options.metadata,
@@ -145,6 +165,8 @@ export function createReportScheduler(options: ReportSchedulerOptions) {
         timeRange?: RelativeTimeRange | null;
         timezone?: string;
         title?: string;
+        /** Whose data policy applies (the person previewing). */
+        actingUserId?: string | null;
       },
       out: NodeJS.WritableStream,
     ): Promise<RenderedReport> {
@@ -159,6 +181,7 @@ export function createReportScheduler(options: ReportSchedulerOptions) {
         timeRange: request.timeRange ?? null,
         timezone: request.timezone ?? (source.kind === 'explore' ? source.query.timezone : 'UTC'),
         at: now,
+        actingUserId: request.actingUserId ?? null,
       });
       return renderReport(doc, request.format, out);
     },

@@ -1,0 +1,110 @@
+import type { Logger } from '@pulse/core';
+
+export type SnapshotListener<T> = (snapshot: T) => void;
+export type ErrorListener = (err: unknown) => void;
+
+interface Entry<T> {
+  listeners: Map<SnapshotListener<T>, ErrorListener | undefined>;
+  latest?: { snapshot: T; at: number };
+  inFlight?: Promise<T>;
+  timer?: NodeJS.Timeout;
+  refresh: () => Promise<T>;
+}
+
+/**
+ * One refresh per dashboard view, shared by everyone watching it. Viewers of the same dashboard
+ * with the same controls (same key) subscribe to one entry; while anyone listens, the entry
+ * refreshes every `intervalMs` and pushes the snapshot to all of them, so 200 viewers cost the
+ * warehouse what one does. A one-off read (the JSON endpoint, a page load) reuses a snapshot
+ * younger than the interval or joins the refresh in flight.
+ */
+export function createRefreshHub<T>(options: { intervalMs: number; logger: Logger }) {
+  const entries = new Map<string, Entry<T>>();
+
+  function entryFor(key: string, refresh: () => Promise<T>): Entry<T> {
+    let entry = entries.get(key);
+    if (!entry) {
+      entry = { listeners: new Map(), refresh };
+      entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  function run(key: string, entry: Entry<T>): Promise<T> {
+    entry.inFlight ??= entry
+      .refresh()
+      .then((snapshot) => {
+        entry.latest = { snapshot, at: Date.now() };
+        for (const listener of entry.listeners.keys()) listener(snapshot);
+        return snapshot;
+      })
+      .catch((err: unknown) => {
+        options.logger.warn({ err, key }, 'dashboard refresh failed');
+        for (const onError of entry.listeners.values()) onError?.(err);
+        throw err;
+      })
+      .finally(() => {
+        entry.inFlight = undefined;
+        if (entry.listeners.size > 0) schedule(key, entry);
+        else if (entries.get(key) === entry && !entry.timer) entries.delete(key);
+      });
+    return entry.inFlight;
+  }
+
+  function schedule(key: string, entry: Entry<T>): void {
+    if (entry.timer) return;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      if (entry.listeners.size > 0) run(key, entry).catch(() => undefined);
+    }, options.intervalMs);
+  }
+
+  return {
+    /** The newest snapshot for this view: a fresh-enough one, the one in flight, or a new one. */
+    read(key: string, refresh: () => Promise<T>): Promise<T> {
+      const entry = entryFor(key, refresh);
+      if (entry.latest && Date.now() - entry.latest.at < options.intervalMs)
+        return Promise.resolve(entry.latest.snapshot);
+      return run(key, entry);
+    },
+    subscribe(
+      key: string,
+      refresh: () => Promise<T>,
+      listener: SnapshotListener<T>,
+      onError?: ErrorListener,
+    ): () => void {
+      const entry = entryFor(key, refresh);
+      entry.listeners.set(listener, onError);
+      if (entry.latest) listener(entry.latest.snapshot);
+      if (entry.listeners.size === 1 && !entry.inFlight && !entry.timer)
+        run(key, entry).catch(() => undefined);
+      return () => {
+        entry.listeners.delete(listener);
+        if (entry.listeners.size === 0) {
+          if (entry.timer) clearTimeout(entry.timer);
+          entry.timer = undefined;
+          if (!entry.inFlight) entries.delete(key);
+        }
+      };
+    },
+    /** Drops cached snapshots of a dashboard after an edit; live viewers get the change next tick. */
+    invalidate(prefix: string): void {
+      for (const [key, entry] of entries) if (key.startsWith(prefix)) entry.latest = undefined;
+    },
+    get views(): number {
+      return entries.size;
+    },
+    viewers(key: string): number {
+      return entries.get(key)?.listeners.size ?? 0;
+    },
+    close(): void {
+      for (const entry of entries.values()) {
+        if (entry.timer) clearTimeout(entry.timer);
+        entry.listeners.clear();
+      }
+      entries.clear();
+    },
+  };
+}
+
+export type RefreshHub<T> = ReturnType<typeof createRefreshHub<T>>;
