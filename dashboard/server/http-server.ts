@@ -180,7 +180,7 @@ export async function createHttpServer(
     });
   });
 
-  registerOpenApiRoute(app, services.version);
+  registerOpenApiRoute(app, services.version, () => authPlugin.routes());
   registerAuthRoutes(app, options.auth, { oidc: options.oidcEnabled ?? false });
   registerAdminRoutes(app, options.auth, { publicUrl: options.publicUrl ?? '' });
   options.registerRoutes?.(app);

@@ -75,6 +75,20 @@ const call = (route: RegisteredRoute, headers: Record<string, string> = {}) =>
   });
 
 describe('route enumeration', () => {
+  it('describes every API route in the OpenAPI document, with the permission it needs', async () => {
+    const doc = (await (await fetch(`${pulse.url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-pulse-permission'?: string; security?: unknown[] }>>;
+    };
+    const missing = routes
+      .filter((r) => r.url.startsWith('/api/'))
+      .filter(
+        (r) =>
+          !doc.paths[r.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}')]?.[r.method.toLowerCase()],
+      );
+    expect(missing.map((r) => `${r.method} ${r.url}`)).toEqual([]);
+    expect(doc.paths['/api/v1/members']?.get?.['x-pulse-permission']).toBe('members:manage');
+  });
+
   it('finds the routes of every surface', () => {
     const urls = routes.map((r) => `${r.method} ${r.url}`);
     for (const expected of [

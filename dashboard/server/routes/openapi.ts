@@ -1,6 +1,7 @@
 import { funnelQuerySchema, metricQuerySchema, retentionQuerySchema } from '@pulse/warehouse';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../auth/access.ts';
+import type { RegisteredRoute } from '../auth/auth-plugin.ts';
 import { z } from 'zod';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -246,7 +247,85 @@ export function openApiDocument(version: string) {
   };
 }
 
-export function registerOpenApiRoute(app: FastifyInstance, version: string): void {
-  const document = openApiDocument(version);
-  app.get('/api/v1/openapi.json', { config: publicRoute('the API description') }, async () => document);
+type Document = ReturnType<typeof openApiDocument>;
+type Operation = Record<string, unknown>;
+
+/**
+ * Adds every registered route the hand-written part does not describe, with what it requires
+ * (`x-pulse-permission`) and how to authenticate, so the document never lags behind the server.
+ */
+export function withRegisteredRoutes(document: Document, routes: RegisteredRoute[]): Document {
+  const paths = structuredClone(document.paths) as Record<string, Record<string, Operation>>;
+  for (const route of routes) {
+    if (route.method === 'OPTIONS' || route.url === '*' || route.url === '/*') continue;
+    const path = route.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}');
+    const method = route.method.toLowerCase();
+    paths[path] ??= {};
+    const entry = paths[path];
+    if (entry[method]) continue;
+    const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    const access = route.access;
+    const isPublic = access !== undefined && 'public' in access;
+    entry[method] = {
+      tags: [path.split('/')[3] ?? 'other'],
+      summary: `${route.method} ${path}`,
+      ...(params.length ? { parameters: params } : {}),
+      ...(isPublic
+        ? { security: [], description: `Public: ${access.reason}.` }
+        : {
+            security: [{ session: [] }, { apiKey: [] }],
+            'x-pulse-permission':
+              access && 'permission' in access ? access.permission : access ? 'signed-in' : 'none',
+          }),
+      ...(['post', 'put', 'patch'].includes(method)
+        ? { requestBody: { content: { 'application/json': { schema: { type: 'object' } } } } }
+        : {}),
+      responses: {
+        '200': { description: route.stream ? 'A Server-Sent Events stream.' : 'OK' },
+        ...(isPublic
+          ? {}
+          : {
+              '401': { description: 'Not signed in, or an unknown API key.' },
+              '403': {
+                description: 'The caller lacks the permission (or the request failed the CSRF check).',
+              },
+            }),
+        ...errors,
+      },
+    };
+  }
+  return {
+    ...document,
+    paths: paths as Document['paths'],
+    components: {
+      ...document.components,
+      securitySchemes: {
+        ...(document.components as { securitySchemes?: object }).securitySchemes,
+        session: { type: 'apiKey', in: 'cookie', name: 'pulse_session' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key `pulse_sk_…` (Settings → API keys).',
+        },
+      },
+    } as unknown as Document['components'],
+  };
+}
+
+export function registerOpenApiRoute(
+  app: FastifyInstance,
+  version: string,
+  routes: () => RegisteredRoute[] = () => [],
+): void {
+  let document: Document | undefined;
+  app.get('/api/v1/openapi.json', { config: publicRoute('the API description') }, async () => {
+    // Built on first use, when every role has registered its routes.
+    document ??= withRegisteredRoutes(openApiDocument(version), routes());
+    return document;
+  });
 }
