@@ -33,6 +33,13 @@ const dataPermissions = new Set<Permission>([
   'exports:create',
 ]);
 
+/** Saved things changed through routes that do not write audit entries of their own. */
+const changeActions: Partial<Record<Permission, string>> = {
+  'dashboards:write': 'dashboard.changed',
+  'reports:write': 'report.changed',
+  'reports:schedule': 'schedule.changed',
+};
+
 export interface AuthPlugin {
   routes(): RegisteredRoute[];
 }
@@ -76,21 +83,28 @@ export function installAuth(app: FastifyInstance, auth: AuthServices): AuthPlugi
     await authorize(request, reply, access, auth);
   });
 
+  // Data read from every surface, and changes to saved things, go into the audit log.
   app.addHook('onResponse', async (request, reply) => {
     const access = request.routeOptions.config?.access;
-    if (!access || !('permission' in access) || !dataPermissions.has(access.permission)) return;
-    if (reply.statusCode >= 400) return;
+    if (!access || !('permission' in access) || reply.statusCode >= 400) return;
+    const change = unsafeMethods.has(request.method) ? changeActions[access.permission] : undefined;
+    const action = dataPermissions.has(access.permission) ? 'data.query' : change;
+    if (!action) return;
     await auth.audit
       .record({
         workspaceId: request.principal.workspaceId,
         actorType: request.principal.kind === 'api_key' ? 'api_key' : 'user',
         actorId: request.principal.apiKeyId ?? request.principal.userId,
-        action: 'data.query',
+        action,
         targetType: 'route',
-        targetId: `${request.method} ${request.routeOptions.url}`,
+        targetId: `${request.method} ${request.url.split('?')[0]}`,
         sourceIp: request.ip,
         outcome: 'success',
-        details: { permission: access.permission, status: reply.statusCode },
+        details: {
+          permission: access.permission,
+          route: request.routeOptions.url ?? null,
+          status: reply.statusCode,
+        },
       })
       .catch((err: unknown) => request.log.error({ err }, 'audit record failed'));
   });

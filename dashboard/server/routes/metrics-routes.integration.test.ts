@@ -98,6 +98,11 @@ describe('metric API', () => {
     expect(new Set(all.rows.map((r) => r.platform))).toEqual(new Set(['linkedin', 'instagram']));
     expect(limited.rows.map((r) => r.platform)).toEqual(['linkedin']);
     expect(limited.rows[0]!.impressions).toBe(all.rows.find((r) => r.platform === 'linkedin')!.impressions);
+    // Each data query is in the audit log with the route and the caller.
+    const audited = await auth.audit.search({ action: 'data.query', workspaceId: kpiWorkspace });
+    expect(
+      audited.items.some((e) => e.targetId === 'POST /api/v1/metrics/query' && e.actorType === 'api_key'),
+    ).toBe(true);
     // Asking for the other platform explicitly still yields nothing of it.
     const sneaky = await app.inject({
       method: 'POST',
