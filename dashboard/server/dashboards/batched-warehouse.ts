@@ -12,7 +12,7 @@ interface CapturedQuery {
 export interface BatchedWarehouse {
   /** A Warehouse whose `client.query` joins the current batch instead of running at once. */
   warehouse: Warehouse;
-  /** Runs everything captured so far as one statement (or, if that fails, one by one). */
+  /** Runs everything captured so far as one statement (or, if that fails, one by one); also runs on its own one tick after the first query of a batch. */
   flush(): Promise<void>;
 }
 
@@ -38,6 +38,8 @@ export function createBatchedWarehouse(base: Warehouse, onStatement: () => void)
         clickhouse_settings?: Record<string, unknown>;
       }) =>
         new Promise<{ json(): Promise<unknown[]> }>((resolveResult, rejectResult) => {
+          // Everything a refresh starts in one tick lands in one batch; a later query gets its own.
+          if (pending.length === 0) setImmediate(() => void flush());
           pending.push({
             query: args.query,
             params: args.query_params ?? {},

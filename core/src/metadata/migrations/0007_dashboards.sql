@@ -1,1 +1,5 @@
--- 0007: reserved for dashboards and saved views (Explore). Replace this comment with the DDL.
+-- 0007: dashboards need no new DDL. The `dashboards` table of 0001 holds them: the definition
+-- (dashboard/server/dashboards/definition.ts, format version inside the JSON) in `definition`,
+-- the edit count for optimistic concurrency in `version`, and (workspace_id, slug) unique so a
+-- dashboard is addressed by its slug in URLs. Built-in dashboards (models/dashboards/*.yaml) are
+-- copied in per workspace by the application on first read. No statement here.
