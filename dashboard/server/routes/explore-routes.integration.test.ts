@@ -1,4 +1,5 @@
 import { createLogger, createMetricsRegistry, loadConfig } from '@pulse/core';
+import { dataPoliciesRepository } from '@pulse/core/rbac/data-policies';
 import { createScratchMetadata, type ScratchMetadata } from '@pulse/core/testing/scratch-metadata';
 import { kpiEvents, kpiRange, kpiWorkspace, loadMetricCatalog } from '@pulse/models';
 import { insertEvents, runMetricQuery } from '@pulse/warehouse';
@@ -14,7 +15,8 @@ const catalog = loadMetricCatalog().metrics;
 let wh: ScratchWarehouse;
 let meta: ScratchMetadata;
 let app: FastifyInstance;
-const callers: Record<'analyst' | 'viewer' | 'otherAnalyst', { authorization: string }> = {} as never;
+const callers: Record<'analyst' | 'viewer' | 'editor' | 'admin' | 'otherAnalyst', { authorization: string }> =
+  {} as never;
 const call = (who: keyof typeof callers, options: InjectOptions) =>
   app.inject({ ...options, headers: { ...callers[who], ...(options.headers ?? {}) } });
 const sql = (text: string, who: keyof typeof callers = 'analyst', extra: object = {}) =>
@@ -43,7 +45,16 @@ beforeAll(async () => {
   const auth = createTestAuth(meta.store);
   callers.analyst = await apiKeyCaller(auth, kpiWorkspace, 'analyst');
   callers.viewer = await apiKeyCaller(auth, kpiWorkspace, 'viewer');
+  callers.editor = await apiKeyCaller(auth, kpiWorkspace, 'editor');
+  callers.admin = await apiKeyCaller(auth, kpiWorkspace, 'admin');
   callers.otherAnalyst = await apiKeyCaller(auth, otherWorkspace, 'analyst');
+  // Editors of the KPI workspace see Instagram only.
+  await dataPoliciesRepository(meta.store.db).createRowPolicy(kpiWorkspace, {
+    name: 'instagram team',
+    appliesTo: { role: 'editor' },
+    dimension: 'platform',
+    values: ['instagram'],
+  });
   app = await createHttpServer(
     {
       config: loadConfig({}),
@@ -308,6 +319,15 @@ describe('SQL tab', () => {
     expect(res.json().error.hint).toMatch(/schema browser/);
   });
 
+  it('leaves nothing of a query that failed mid-run for the next query on the engine', async () => {
+    const failed = await sql('SELECT sum(throwIf(number > 200000)) FROM numbers(1000000)');
+    expect(failed.statusCode).toBe(400);
+    expect(failed.json().error.message).toMatch(/throwIf/);
+    // The engine's next query (anyone's) gets its own answer, not the failed query's partial output.
+    const next = await wh.warehouse.client.query({ query: 'SELECT 42 AS answer', format: 'JSONEachRow' });
+    expect(await next.json()).toEqual([{ answer: 42 }]);
+  });
+
   it('caps rows and time', async () => {
     const limited = await sql('SELECT number FROM numbers(1000)', 'analyst', { maxRows: 7 });
     expect(limited.json().rows).toHaveLength(7);
@@ -318,6 +338,33 @@ describe('SQL tab', () => {
     expect(slow.statusCode).toBe(400);
     expect(slow.json().error.code).toBe('SQL_TIMEOUT_INVALID');
     expect(slow.json().error.hint).toMatch(/time limit/);
+  });
+
+  it('applies the caller’s row policy and refuses columns above their clearance', async () => {
+    const platforms = async (who: keyof typeof callers) => {
+      const res = await sql('SELECT DISTINCT platform FROM social_posts ORDER BY platform', who);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().rows.flat();
+    };
+    expect(await platforms('analyst')).toEqual(['instagram', 'linkedin']);
+    expect(await platforms('editor')).toEqual(['instagram']);
+    const sub = await sql(
+      "SELECT count() FROM social_post_metrics m JOIN social_posts p USING post_id WHERE p.platform = 'linkedin'",
+      'editor',
+    );
+    expect(sub.json().rows).toEqual([[0]]);
+
+    // user_id is restricted: analysts (confidential clearance) may not read it, admins may.
+    const refused = await sql('SELECT count(DISTINCT user_id) FROM (SELECT user_id FROM product_events)');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({ code: 'SQL_COLUMN_FORBIDDEN' });
+    expect(refused.json().error.message).toContain('product_events.user_id');
+    expect((await sql('SELECT count(DISTINCT user_id) FROM product_events', 'admin')).statusCode).toBe(200);
+    const schema = (await call('analyst', { url: '/api/v1/sql/schema' })).json();
+    const userId = schema.tables
+      .find((t: { name: string }) => t.name === 'product_events')
+      .columns.find((c: { name: string }) => c.name === 'user_id');
+    expect(userId.restricted).toBe(true);
   });
 
   it('is open to analysts only', async () => {

@@ -98,13 +98,9 @@ export function checkQueryTree(
     const column = /^\s*COLUMN id: \d+, column_name: ([^,]+),.*source_id: (\d+)/.exec(line);
     const table = column && tablesById.get(column[2]!);
     if (table && restrictions.deniedColumns.get(table)?.has(column[1]!))
-      throw new PulseError(
-        'SQL_FORBIDDEN_COLUMN_INVALID',
-        `the column ${table}.${column[1]} is restricted for you`,
-        {
-          hint: 'A data policy hides this column; ask an admin, or leave it out of the query.',
-        },
-      );
+      throw new PulseError('SQL_COLUMN_FORBIDDEN', `the column ${table}.${column[1]} is restricted for you`, {
+        hint: 'A data policy hides this column; ask an admin, or leave it out of the query.',
+      });
   }
   return [...new Set(tablesById.values())].sort();
 }

@@ -58,7 +58,9 @@ export async function runSql(warehouse: Warehouse, options: SqlRunOptions): Prom
   const guard = [
     'readonly = 1',
     `max_execution_time = ${options.timeoutSeconds}`,
-    "timeout_overflow_mode = 'throw'",
+    // 'break' stops the query without an exception (see `queryDrained`); running out of time is
+    // then told from the engine's own elapsed time and reported as an error, never as a result.
+    "timeout_overflow_mode = 'break'",
     `max_result_rows = ${options.maxRows + 1}`,
     "result_overflow_mode = 'break'",
     'output_format_json_quote_64bit_integers = 0',
@@ -76,8 +78,13 @@ export async function runSql(warehouse: Warehouse, options: SqlRunOptions): Prom
   );
 
   try {
-    const result = await warehouse.client.query({ query: wrapped, format: 'JSONCompact' });
-    const body = await result.json<unknown[]>();
+    const body = await queryDrained(warehouse, wrapped);
+    if ((body.statistics?.elapsed ?? 0) >= options.timeoutSeconds)
+      throw new PulseError(
+        'SQL_TIMEOUT_INVALID',
+        `the query ran past the ${options.timeoutSeconds} s time limit`,
+        { hint: hints.TIMEOUT_EXCEEDED, context: { elapsedSeconds: body.statistics?.elapsed } },
+      );
     const rows = body.data as unknown[][];
     return {
       columns: body.meta?.map((m) => ({ name: m.name, type: m.type })) ?? [],
@@ -88,6 +95,27 @@ export async function runSql(warehouse: Warehouse, options: SqlRunOptions): Prom
     };
   } catch (err) {
     throw sqlError(err);
+  }
+}
+
+/**
+ * Runs the analyst's query and, on the embedded engine, a tiny query queued right behind it.
+ * chDB 3.4 hands the partial output of a query that failed mid-execution (a runtime error such as
+ * throwIf, or a division error) to the NEXT query on the session, whoever sent it — another
+ * workspace's request included. Both are issued in the same tick, so the drain is next in line
+ * and absorbs whatever the failed query left behind.
+ */
+async function queryDrained(warehouse: Warehouse, query: string) {
+  const main = warehouse.client.query({ query, format: 'JSONCompact' }).then((r) => r.json<unknown[]>());
+  if (warehouse.mode !== 'embedded') return main;
+  const drain = warehouse.client
+    .query({ query: "SELECT 'drained' AS pulse_drain", format: 'JSONEachRow' })
+    .then((r) => r.text())
+    .catch(() => '');
+  try {
+    return await main;
+  } finally {
+    await drain;
   }
 }
 
