@@ -383,7 +383,6 @@ function snapshotUnit(
   const dims = q.dimensions.map((d) => dimensionColumn(ctx, d, dimSql(d), dimType(d)));
   const dimNames = q.dimensions.map(dimCol);
   const epoch = `toDateTime(0, ${TZ})`;
-  const inRange = q.grain ? bucketExpr(q.grain, t) : `toDateTime(1, ${TZ})`;
   const value = (m: BaseMetricDefinition) =>
     rollup ? (rollup.values[valueName(m)] as string) : `argMax(${source.values[valueName(m)]}, ${t})`;
   const where = [
@@ -392,17 +391,63 @@ function snapshotUnit(
     ...q.filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)),
     ...rowPolicyConditions(ctx.policy, source, dimSql, (v, type) => params.add(v, type)),
   ];
+  const step: QueryPlanStep = {
+    source: source.name,
+    metrics: unit.metrics.map((m) => m.name),
+    table: rollup ? rollup.table : source.from,
+    rollup: rollup?.grain ?? null,
+  };
+  const entity = rollup ? rollup.entity : source.entity;
+  const table = rollup ? rollup.table : source.from;
+  if (!q.grain) {
+    // A KPI tile: one value per dimension group, so each entity reduces to two values (its
+    // latest before the range and its latest inside it) in one GROUP BY, with no window.
+    const inside = `${t} >= {from:DateTime64(3, 'UTC')}`;
+    const valueIf = (m: BaseMetricDefinition, cond: string) =>
+      rollup
+        ? (rollup.values[valueName(m)] as string).replace(
+            /argMaxMerge\((\w+)\)/g,
+            `argMaxMergeIf($1, ${cond})`,
+          )
+        : `argMaxIf(${source.values[valueName(m)]}, ${t}, ${cond})`;
+    const perEntity =
+      `SELECT ${entity} AS __entity, countIf(${inside}) AS __n, ` +
+      [
+        ...dims,
+        ...unit.metrics.flatMap((m, i) => [
+          `toFloat64(${valueIf(m, inside)}) AS __e${i}`,
+          `toFloat64(${valueIf(m, `NOT (${inside})`)}) AS __s${i}`,
+        ]),
+      ].join(', ') +
+      ` FROM ${table} WHERE ${where.join(' AND ')} GROUP BY ${['__entity', ...dimNames].join(', ')}`;
+    const groupBy = ['__bucket', ...dimNames].join(', ');
+    // delta: entities seen in the range add their change; level: every entity adds its latest
+    // value, and a group is listed only if something in it was seen in the range (as with a grain).
+    const own = new Map(
+      unit.metrics.map((m, i) => [
+        m.name,
+        unit.mode === 'level'
+          ? `toNullable(sum(if(__n > 0, __e${i}, __s${i})))`
+          : `toNullable(sum(__e${i} - __s${i}))`,
+      ]),
+    );
+    const sql =
+      `SELECT ${["'' AS __bucket", ...dimNames, metricColumns(ctx, own)].join(', ')} FROM (${perEntity})` +
+      (unit.mode === 'level'
+        ? ` GROUP BY ${groupBy} HAVING sum(__n) > 0`
+        : ` WHERE __n > 0 GROUP BY ${groupBy}`);
+    return { sql, step };
+  }
   const latest =
-    `SELECT ${rollup ? rollup.entity : source.entity} AS __entity, ` +
-    `if(${t} < {from:DateTime64(3, 'UTC')}, ${epoch}, ${inRange}) AS __bt, ` +
+    `SELECT ${entity} AS __entity, ` +
+    `if(${t} < {from:DateTime64(3, 'UTC')}, ${epoch}, ${bucketExpr(q.grain, t)}) AS __bt, ` +
     [...dims, ...unit.metrics.map((m, i) => `toFloat64(${value(m)}) AS __v${i}`)].join(', ') +
-    ` FROM ${rollup ? rollup.table : source.from} WHERE ${where.join(' AND ')}` +
+    ` FROM ${table} WHERE ${where.join(' AND ')}` +
     ` GROUP BY ${['__entity', '__bt', ...dimNames].join(', ')}`;
   const deltas =
     `SELECT __bt, ${[...dimNames, ...unit.metrics.map((_, i) => `__v${i} - lagInFrame(__v${i}, 1, 0) OVER w AS __c${i}`)].join(', ')}` +
     ` FROM (${latest}) WINDOW w AS (PARTITION BY __entity ORDER BY __bt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   const groupBy = ['__bt', ...dimNames].join(', ');
-  let sql: string;
   if (unit.mode === 'level') {
     const partition = dimNames.length ? `PARTITION BY ${dimNames.join(', ')} ` : '';
     const levels = unit.metrics
@@ -412,26 +457,17 @@ function snapshotUnit(
       )
       .join(', ');
     const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(__l${i})`]));
-    sql =
+    const sql =
       `SELECT ${[`${formatBucket('__bt')} AS __bucket`, ...dimNames, metricColumns(ctx, own)].join(', ')} FROM (` +
       `SELECT ${['__bt', ...dimNames].join(', ')}, ${levels} FROM (${deltas}) GROUP BY ${groupBy}` +
       `) WHERE __bt != ${epoch}`;
-  } else {
-    const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(sum(__c${i}))`]));
-    sql =
-      `SELECT ${[`${q.grain ? formatBucket('__bt') : "''"} AS __bucket`, ...dimNames, metricColumns(ctx, own)].join(', ')}` +
-      ` FROM (${deltas}) WHERE __bt != ${epoch} GROUP BY ${groupBy}`;
+    return { sql, step };
   }
-  if (!q.grain) sql = sql.replace(`${formatBucket('__bt')} AS __bucket`, "'' AS __bucket");
-  return {
-    sql,
-    step: {
-      source: source.name,
-      metrics: unit.metrics.map((m) => m.name),
-      table: rollup ? rollup.table : source.from,
-      rollup: rollup?.grain ?? null,
-    },
-  };
+  const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(sum(__c${i}))`]));
+  const sql =
+    `SELECT ${[`${formatBucket('__bt')} AS __bucket`, ...dimNames, metricColumns(ctx, own)].join(', ')}` +
+    ` FROM (${deltas}) WHERE __bt != ${epoch} GROUP BY ${groupBy}`;
+  return { sql, step };
 }
 
 function compositeSql(m: MetricDefinition): string {

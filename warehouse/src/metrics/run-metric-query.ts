@@ -10,6 +10,7 @@ import {
   type ResultColumn,
 } from './compile-query.ts';
 import { type MetricQuery, type MetricQueryInput, metricQuerySchema } from './query.ts';
+import { createMetricResultCache, type MetricResultCache } from './result-cache.ts';
 import { previousPeriod, resolveTimeRange } from './time-range.ts';
 
 export type ResultRow = Record<string, string | number | null>;
@@ -36,6 +37,26 @@ export interface RunOptions {
    * Omitted only by trusted internal callers (tests, benchmarks) that read everything.
    */
   policy?: DataPolicy;
+  /**
+   * Where identical statements are answered once per data change: by default one cache per
+   * warehouse, shared by every caller in the process; `false` always asks the warehouse.
+   */
+  cache?: MetricResultCache | false;
+}
+
+// Keyed by `raw`, which `createWarehouse` makes once per warehouse: wrappers that swap the client
+// (the dashboard's refresh batching) keep it, so they share the warehouse's cache.
+const sharedCaches = new WeakMap<object, MetricResultCache>();
+
+/** The process-wide result cache of a warehouse. */
+export function sharedResultCache(warehouse: Warehouse): MetricResultCache {
+  const identity: object = warehouse.raw ?? warehouse.client;
+  let cache = sharedCaches.get(identity);
+  if (!cache) {
+    cache = createMetricResultCache();
+    sharedCaches.set(identity, cache);
+  }
+  return cache;
 }
 
 /** Accepts the older `now` argument or the options; both mean the same. */
@@ -59,7 +80,17 @@ export function parseMetricQuery(input: unknown): MetricQuery {
   return parsed.data;
 }
 
-async function execute(warehouse: Warehouse, compiled: CompiledQuery): Promise<ResultRow[]> {
+function execute(
+  warehouse: Warehouse,
+  compiled: CompiledQuery,
+  cache: MetricResultCache | false,
+): Promise<ResultRow[]> {
+  return cache
+    ? cache.rows(warehouse, compiled, () => executeNow(warehouse, compiled))
+    : executeNow(warehouse, compiled);
+}
+
+async function executeNow(warehouse: Warehouse, compiled: CompiledQuery): Promise<ResultRow[]> {
   try {
     const result = await warehouse.client.query({
       query: compiled.sql,
@@ -92,7 +123,9 @@ export async function runMetricQuery(
   workspaceId: string,
   nowOrOptions: Date | RunOptions = {},
 ): Promise<MetricQueryResult> {
-  const { now = new Date(), policy } = runOptions(nowOrOptions, workspaceId);
+  const options = runOptions(nowOrOptions, workspaceId);
+  const { now = new Date(), policy } = options;
+  const cache = options.cache ?? sharedResultCache(warehouse);
   const q = parseMetricQuery(input);
   const started = performance.now();
   const range = resolveTimeRange(q.timeRange, q.timezone, now);
@@ -102,8 +135,8 @@ export async function runMetricQuery(
     ? compileMetricQuery(q, catalog, previousRange, workspaceId, policy)
     : undefined;
   const [rows, previousRows] = await Promise.all([
-    execute(warehouse, compiled),
-    previousCompiled ? execute(warehouse, previousCompiled) : Promise.resolve(undefined),
+    execute(warehouse, compiled, cache),
+    previousCompiled ? execute(warehouse, previousCompiled, cache) : Promise.resolve(undefined),
   ]);
   const truncated = rows.length > q.limit;
   if (truncated) rows.length = q.limit;
