@@ -97,34 +97,37 @@ export function tablesRead(sql: string): string[] {
   return [...new Set(names)].sort();
 }
 
+interface VersionBatch {
+  tables: Set<string>;
+  settle: { resolve(state: Map<string, string>): void; reject(err: unknown): void }[];
+}
+
 /** Reads the part state of tables; reads requested in the same tick share one statement. */
 function createVersionReader() {
-  let pending:
-    | { tables: Set<string>; waiters: ((v: Map<string, string>) => void)[]; fail: ((e: unknown) => void)[] }
-    | undefined;
+  let pending: VersionBatch | undefined;
+  const start = (warehouse: Warehouse): VersionBatch => {
+    const batch: VersionBatch = { tables: new Set(), settle: [] };
+    // Started after the callers of this tick arrived, so it sees every insert they could know of.
+    setImmediate(() => {
+      if (pending === batch) pending = undefined;
+      readPartState(warehouse, [...batch.tables]).then(
+        (state) => {
+          for (const s of batch.settle) s.resolve(state);
+        },
+        (err) => {
+          for (const s of batch.settle) s.reject(err);
+        },
+      );
+    });
+    return batch;
+  };
   return {
     async read(warehouse: Warehouse, tables: string[]): Promise<string> {
-      if (!pending) {
-        const batch = { tables: new Set<string>(), waiters: [], fail: [] } as NonNullable<typeof pending>;
-        pending = batch;
-        // Started after the callers of this tick arrived, so it sees every insert they could know of.
-        setImmediate(() => {
-          if (pending === batch) pending = undefined;
-          readPartState(warehouse, [...batch.tables]).then(
-            (state) => {
-              for (const resolve of batch.waiters) resolve(state);
-            },
-            (err) => {
-              for (const reject of batch.fail) reject(err);
-            },
-          );
-        });
-      }
-      for (const t of tables) pending.tables.add(t);
+      pending ??= start(warehouse);
       const batch = pending;
+      for (const t of tables) batch.tables.add(t);
       const state = await new Promise<Map<string, string>>((resolve, reject) => {
-        batch.waiters.push(resolve);
-        batch.fail.push(reject);
+        batch.settle.push({ resolve, reject });
       });
       return tables.map((t) => `${t}:${state.get(t) ?? 'empty'}`).join(';');
     },
