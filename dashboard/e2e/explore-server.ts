@@ -25,7 +25,7 @@ export async function startExploreServer(
       auth: pulse.auth,
       sveltekitHandler: handler,
       registerRoutes: (app) => {
-        registerMetricRoutes(app, { warehouse, catalog });
+        registerMetricRoutes(app, { warehouse, catalog, metadata });
         registerExploreRoutes(app, { warehouse, catalog, metadata });
         registerDashboardRoutes(app, {
           warehouse,

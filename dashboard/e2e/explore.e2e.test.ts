@@ -106,6 +106,19 @@ describe('Explore in Chromium', () => {
     const platforms = (await gridCells(page, 'preview-grid')).map((r) => r[0]).sort();
     expect(platforms).toEqual(api.rows.map((r: { platform: string }) => r.platform).sort());
 
+    // The link is the report: another signed-in person opening it sees the same rows.
+    const shared = await signedInPage(browser, pulse, { role: 'analyst' });
+    await shared.page.goto(page.url());
+    await shared.page
+      .locator('figure[aria-label^="Bar chart of Impressions"] svg')
+      .waitFor({ timeout: 15_000 });
+    await expect
+      .poll(async () => (await gridCells(shared.page, 'preview-grid')).map((r) => r[0]).sort(), {
+        timeout: 10_000,
+      })
+      .toEqual(platforms);
+    await shared.page.close();
+
     await page.getByTestId('report-title').fill('Impressions by platform (e2e)');
     await page.getByRole('button', { name: 'Save report' }).click();
     await expect
@@ -142,6 +155,11 @@ describe('Explore in Chromium', () => {
       title: 'Impressions by platform (e2e)',
       data: { kind: 'report', reportId },
     });
+    // And the dashboard draws it, from the saved report.
+    await page.goto(`${front.url}/dashboards/${slug}`);
+    const drawn = page.getByTestId('tile').filter({ hasText: 'Impressions by platform (e2e)' });
+    await drawn.locator('svg').first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(artifacts, 'explore-tile-on-dashboard.png'), fullPage: true });
     await page.close();
   });
 });

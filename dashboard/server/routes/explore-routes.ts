@@ -1,5 +1,4 @@
 import { type MetadataStore, PulseError } from '@pulse/core';
-import { resolveDataPolicy } from '@pulse/core/rbac/data-policies';
 import { allowedDimensions, type MetricCatalog, runMetricQuery, type Warehouse } from '@pulse/warehouse';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -8,7 +7,8 @@ import {
   type ReportDefinition,
   reportDefinitionSchema,
 } from '../../src/lib/explore/report-definition.ts';
-import { access, type Principal } from '../auth/access.ts';
+import { access } from '../auth/access.ts';
+import { dataPolicyOf } from '../auth/data-policy.ts';
 import { loadSqlCatalog, runSql } from '../sql/index.ts';
 import { policyRestrictions } from '../sql/table-filters.ts';
 
@@ -94,16 +94,14 @@ export function registerExploreRoutes(app: FastifyInstance, deps: ExploreRoutesD
   // The builder's instant preview: the report's metric query, in the caller's workspace and policy.
   app.post('/api/v1/explore/preview', { config: access('explore:use') }, async (request) => {
     const definition = checkDefinition(request.body, deps.catalog);
-    const ws = workspaceOf(request);
-    return runMetricQuery(deps.warehouse, deps.catalog, definition.query, ws, {
-      policy: await policyOf(request.principal, ws, deps),
+    return runMetricQuery(deps.warehouse, deps.catalog, definition.query, workspaceOf(request), {
+      policy: await dataPolicyOf(request, deps.metadata),
     });
   });
 
   app.get('/api/v1/sql/schema', { config: access('sql:run') }, async (request) => {
-    const ws = workspaceOf(request);
     const catalog = await loadSqlCatalog(deps.warehouse);
-    const denied = policyRestrictions(await policyOf(request.principal, ws, deps))?.deniedColumns ?? {};
+    const denied = policyRestrictions(await dataPolicyOf(request, deps.metadata))?.deniedColumns ?? {};
     return {
       database: catalog.database,
       tables: catalog.tables.map((t) => ({
@@ -115,11 +113,10 @@ export function registerExploreRoutes(app: FastifyInstance, deps: ExploreRoutesD
 
   app.post('/api/v1/sql', { config: access('sql:run') }, async (request) => {
     const body = parse(sqlBody, request.body, 'SQL_INVALID', 'the SQL request');
-    const ws = workspaceOf(request);
-    const policy = policyRestrictions(await policyOf(request.principal, ws, deps));
+    const policy = policyRestrictions(await dataPolicyOf(request, deps.metadata));
     return runSql(deps.warehouse, {
       sql: body.sql,
-      workspaceId: ws,
+      workspaceId: workspaceOf(request),
       ...(policy ? { policy } : {}),
       maxRows: Math.min(body.maxRows ?? maxRows, maxRows),
       timeoutSeconds,
@@ -178,16 +175,6 @@ async function ownReport(request: FastifyRequest, deps: ExploreRoutesDeps) {
       hint: 'GET /api/v1/reports lists the reports you can open.',
     });
   return report;
-}
-
-/** The caller's data policy; a caller without a role gets the most restricted one (viewer). */
-async function policyOf(principal: Principal, workspaceId: string, deps: ExploreRoutesDeps) {
-  return resolveDataPolicy(deps.metadata, {
-    workspaceId,
-    userId: principal.userId,
-    role: principal.role ?? 'viewer',
-    attributes: principal.attributes,
-  });
 }
 
 /** The caller's workspace, settled by the auth layer from their memberships (never a raw header). */
