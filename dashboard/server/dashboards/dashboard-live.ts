@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Logger, type MetadataStore, type Registry } from '@pulse/core';
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import { type MetricCatalog, resolveTimeRange, type Warehouse } from '@pulse/warehouse';
 import type { PipelineHealth } from '../services.ts';
 import { createBatchedWarehouse } from './batched-warehouse.ts';
@@ -19,6 +20,15 @@ export interface DashboardSnapshot {
   tiles: TileResult[];
   /** Warehouse statements this refresh cost (shared by every viewer of the view). */
   statements: number;
+}
+
+/** Who looks at which dashboard through which controls. */
+export interface DashboardView {
+  workspaceId: string;
+  slug: string;
+  state: ViewState;
+  canSeePipeline: boolean;
+  policy?: DataPolicy | undefined;
 }
 
 export interface DashboardLiveOptions {
@@ -61,12 +71,8 @@ export function createDashboardLive(options: DashboardLiveOptions) {
     },
   });
 
-  async function refresh(
-    workspaceId: string,
-    slug: string,
-    state: ViewState,
-    canSeePipeline: boolean,
-  ): Promise<DashboardSnapshot> {
+  async function refresh(view: DashboardView): Promise<DashboardSnapshot> {
+    const { workspaceId, slug, state, canSeePipeline } = view;
     const dashboard = await options.store.get(workspaceId, slug);
     let statements = 0;
     const batched = createBatchedWarehouse(options.warehouse, () => {
@@ -82,6 +88,7 @@ export function createDashboardLive(options: DashboardLiveOptions) {
       state,
       now,
       pipelineAllowed: canSeePipeline,
+      policy: view.policy,
       ...(canSeePipeline && options.pipeline ? { pipeline: options.pipeline } : {}),
     });
     refreshesTotal.inc({ dashboard: slug });
@@ -98,32 +105,21 @@ export function createDashboardLive(options: DashboardLiveOptions) {
     };
   }
 
-  const keyOf = (workspaceId: string, slug: string, state: ViewState, canSeePipeline: boolean) =>
-    `${viewKey(workspaceId, slug, state)}${canSeePipeline ? '' : '#no-pipeline'}`;
+  // Viewers share a refresh only when they would see the same numbers: same dashboard, controls,
+  // data policy (row filters, clearance) and pipeline permission.
+  const keyOf = (view: DashboardView) =>
+    `${viewKey(view.workspaceId, view.slug, view.state)}#${view.canSeePipeline ? 'pipeline' : ''}#${JSON.stringify(view.policy ?? null)}`;
 
   return {
-    read(
-      workspaceId: string,
-      slug: string,
-      state: ViewState,
-      canSeePipeline: boolean,
-    ): Promise<DashboardSnapshot> {
-      return hub.read(keyOf(workspaceId, slug, state, canSeePipeline), () =>
-        refresh(workspaceId, slug, state, canSeePipeline),
-      );
+    read(view: DashboardView): Promise<DashboardSnapshot> {
+      return hub.read(keyOf(view), () => refresh(view));
     },
     subscribe(
-      view: { workspaceId: string; slug: string; state: ViewState; canSeePipeline: boolean },
+      view: DashboardView,
       listener: (snapshot: DashboardSnapshot) => void,
       onError: (err: unknown) => void,
     ): () => void {
-      const { workspaceId, slug, state, canSeePipeline } = view;
-      return hub.subscribe(
-        keyOf(workspaceId, slug, state, canSeePipeline),
-        () => refresh(workspaceId, slug, state, canSeePipeline),
-        listener,
-        onError,
-      );
+      return hub.subscribe(keyOf(view), () => refresh(view), listener, onError);
     },
     /** After an edit: the next read or tick recomputes with the new definition. */
     invalidate(workspaceId: string, slug: string): void {

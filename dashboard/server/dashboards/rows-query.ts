@@ -1,4 +1,5 @@
 import { PulseError } from '@pulse/core';
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import { resolveTimeRange, translateWarehouseError, type Warehouse } from '@pulse/warehouse';
 import type { DashboardFilter } from './definition.ts';
 import type { ViewState } from './view-state.ts';
@@ -104,6 +105,7 @@ export async function queryRows(
     page: number;
     pageSize: number;
     workspaceId: string;
+    policy?: DataPolicy | undefined;
     now?: Date;
   },
 ): Promise<RowsPage> {
@@ -125,6 +127,21 @@ export async function queryRows(
   input.state.filters.forEach((f, i) => {
     where.push(filterSql(entity, f, i, params));
   });
+  // Row policies hold here as in metric queries; rows that cannot be checked are not shown.
+  if (input.policy && !input.policy.unrestricted)
+    input.policy.rowFilters.forEach((rule, i) => {
+      if (!entity.filters[rule.dimension])
+        throw new PulseError(
+          'ROWS_FORBIDDEN',
+          `your data policy limits ${rule.dimension}, which these rows cannot be checked against`,
+          {
+            hint: 'ask an admin to relax the row policy, or drill into a metric the policy allows',
+          },
+        );
+      where.push(
+        filterSql(entity, { dimension: rule.dimension, op: 'in', value: rule.values }, 100 + i, params),
+      );
+    });
   const select = Object.entries(entity.columns).map(([name, sql]) => `${sql} AS \`${name}\``);
   const query = `SELECT ${select.join(', ')}, count() OVER () AS __total FROM ${entity.from} WHERE ${where.join(' AND ')}
     ORDER BY ${entity.time} DESC, ${Object.keys(entity.columns)[1]} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;

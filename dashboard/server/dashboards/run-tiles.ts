@@ -1,4 +1,5 @@
 import { isPulseError, type MetadataStore, PulseError } from '@pulse/core';
+import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import {
   allowedDimensions,
   allowedGrains,
@@ -48,6 +49,8 @@ export interface TileContext {
   pipeline?: () => Promise<PipelineHealth>;
   /** Whether the viewer holds `pipeline:read`: pipeline tiles say so instead of showing data. */
   pipelineAllowed: boolean;
+  /** The viewer's row filters and clearance, compiled into every tile's query. */
+  policy?: DataPolicy | undefined;
   now: Date;
 }
 
@@ -101,7 +104,7 @@ async function runTile(
       ctx.warehouse,
       { steps: data.steps, windowSeconds: data.windowSeconds, ...range },
       ctx.workspaceId,
-      ctx.now,
+      runOptions(ctx),
     );
     return { id: tile.id, status: 'ok', funnel: r.steps };
   }
@@ -110,7 +113,7 @@ async function runTile(
       ctx.warehouse,
       { cohortEvent: data.cohortEvent, weeks: data.weeks, ...range },
       ctx.workspaceId,
-      ctx.now,
+      runOptions(ctx),
     );
     return { id: tile.id, status: 'ok', retention: { cohorts: r.cohorts, weeks: r.weeks } };
   }
@@ -151,7 +154,7 @@ async function runTile(
       ? sparklineGrain(allowedGrains(first, ctx.catalog))
       : undefined;
   const [main, spark] = await Promise.all([
-    runMetricQuery(ctx.warehouse, ctx.catalog, input, ctx.workspaceId, ctx.now),
+    runMetricQuery(ctx.warehouse, ctx.catalog, input, ctx.workspaceId, runOptions(ctx)),
     sparkGrain && first
       ? runMetricQuery(
           ctx.warehouse,
@@ -165,7 +168,7 @@ async function runTile(
             limit: 400,
           },
           ctx.workspaceId,
-          ctx.now,
+          runOptions(ctx),
         )
       : undefined,
   ]);
@@ -283,5 +286,7 @@ function failed(tile: Tile, err: unknown): TileResult {
     },
   };
 }
+
+const runOptions = (ctx: TileContext) => ({ now: ctx.now, ...(ctx.policy ? { policy: ctx.policy } : {}) });
 
 const paramTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { z } from 'zod';
 import { access } from '../auth/access.ts';
+import { dataPolicyOf } from '../auth/data-policy.ts';
 import { createDashboardLive } from '../dashboards/dashboard-live.ts';
 import { createDashboardStore, loadBuiltInDashboards } from '../dashboards/dashboard-store.ts';
 import {
@@ -217,7 +218,13 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     async (request) => {
       const ws = workspaceOf(request);
       const d = await store.get(ws, request.params.slug);
-      return live.read(ws, d.slug, parseViewState(request.query, d.definition), canSeePipeline(request));
+      return live.read({
+        workspaceId: ws,
+        slug: d.slug,
+        state: parseViewState(request.query, d.definition),
+        canSeePipeline: canSeePipeline(request),
+        policy: await dataPolicyOf(request, deps.metadata),
+      });
     },
   );
 
@@ -228,6 +235,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
       const ws = workspaceOf(request);
       const d = await store.get(ws, request.params.slug);
       const state = parseViewState(request.query, d.definition);
+      const policy = await dataPolicyOf(request, deps.metadata);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -238,7 +246,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
       });
       res.write('retry: 3000\n\n');
       const unsubscribe = live.subscribe(
-        { workspaceId: ws, slug: d.slug, state, canSeePipeline: canSeePipeline(request) },
+        { workspaceId: ws, slug: d.slug, state, canSeePipeline: canSeePipeline(request), policy },
         (snapshot) => res.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`),
         (err) => res.write(`event: refresh-error\ndata: ${JSON.stringify(errorBody(err))}\n\n`),
       );
@@ -268,7 +276,15 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
         throw new PulseError('ROWS_INVALID', `no rows called "${entity}"`, {
           hint: `choose from: ${rowEntityNames.join(', ')}`,
         });
-      return queryRows(deps.warehouse, { entity, state, page, pageSize, workspaceId: workspaceOf(request) });
+      const policy = await dataPolicyOf(request, deps.metadata);
+      return queryRows(deps.warehouse, {
+        entity,
+        state,
+        page,
+        pageSize,
+        workspaceId: workspaceOf(request),
+        policy,
+      });
     },
   );
 
