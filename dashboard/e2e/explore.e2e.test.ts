@@ -139,6 +139,19 @@ describe('Explore in Chromium', () => {
       'Impressions by platform (e2e)',
     );
 
+    // A viewer (no Explore) opening the saved report's link sees its numbers, read-only.
+    const viewer = await signedInPage(browser, pulse, { role: 'viewer' });
+    await viewer.page.goto(`${front.url}/explore?report=${reportId}`);
+    await expect
+      .poll(async () => (await gridCells(viewer.page, 'preview-grid')).map((r) => r[0]).sort(), {
+        timeout: 15_000,
+      })
+      .toEqual(platforms);
+    expect(await viewer.page.getByTestId('explore-notice').textContent()).toContain(
+      'viewing the saved report',
+    );
+    await viewer.page.close();
+
     const dashboardSelect = page.getByRole('combobox', { name: 'Dashboard to add the report to' });
     await expect
       .poll(() => dashboardSelect.locator('option').count(), { timeout: 10_000 })

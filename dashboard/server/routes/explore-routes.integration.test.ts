@@ -163,13 +163,32 @@ describe('saved reports', () => {
     expect((await post({ definition })).statusCode).toBe(400);
   });
 
-  it('lets viewers read reports but not save them', async () => {
+  it('lets viewers read reports and their numbers, but not save them or explore', async () => {
     const res = await call('viewer', {
       method: 'POST',
       url: '/api/v1/reports',
       payload: { title: 'x', definition },
     });
     expect(res.statusCode).toBe(403);
+    const preview = await call('viewer', {
+      method: 'POST',
+      url: '/api/v1/explore/preview',
+      payload: definition,
+    });
+    expect(preview.statusCode).toBe(403);
+    const report = (
+      await call('analyst', {
+        method: 'POST',
+        url: '/api/v1/reports',
+        payload: { title: 'Shared', definition },
+      })
+    ).json();
+    const result = await call('viewer', { url: `/api/v1/reports/${report.id}/result` });
+    expect(result.statusCode).toBe(200);
+    expect(result.json().rows).toEqual(
+      (await runMetricQuery(wh.warehouse, catalog, definition.query, kpiWorkspace)).rows,
+    );
+    expect((await call('otherAnalyst', { url: `/api/v1/reports/${report.id}/result` })).statusCode).toBe(404);
   });
 });
 

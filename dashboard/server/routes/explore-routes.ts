@@ -91,6 +91,16 @@ export function registerExploreRoutes(app: FastifyInstance, deps: ExploreRoutesD
     return reply.status(204).send();
   });
 
+  // A saved report's numbers for whoever may read reports (a viewer opening a shared link), under
+  // their own policy; changing the query stays with `explore:use`.
+  app.get('/api/v1/reports/:id/result', { config: access('reports:read') }, async (request) => {
+    const report = await ownReport(request, deps);
+    const definition = checkDefinition(report.definition, deps.catalog);
+    return runMetricQuery(deps.warehouse, deps.catalog, definition.query, workspaceOf(request), {
+      policy: await dataPolicyOf(request, deps.metadata),
+    });
+  });
+
   // The builder's instant preview: the report's metric query, in the caller's workspace and policy.
   app.post('/api/v1/explore/preview', { config: access('explore:use') }, async (request) => {
     const definition = checkDefinition(request.body, deps.catalog);
