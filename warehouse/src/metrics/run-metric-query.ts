@@ -38,8 +38,9 @@ export interface RunOptions {
    */
   policy?: DataPolicy;
   /**
-   * Where identical statements are answered once per data change: by default one cache per
-   * warehouse, shared by every caller in the process; `false` always asks the warehouse.
+   * Answers identical statements once per data change, e.g. `sharedResultCache(warehouse)`.
+   * Off by default: the version lookup is a statement of its own, which a caller that batches
+   * a refresh into one statement (the dashboards) must choose to spend.
    */
   cache?: MetricResultCache | false;
 }
@@ -125,7 +126,7 @@ export async function runMetricQuery(
 ): Promise<MetricQueryResult> {
   const options = runOptions(nowOrOptions, workspaceId);
   const { now = new Date(), policy } = options;
-  const cache = options.cache ?? sharedResultCache(warehouse);
+  const cache = options.cache ?? false;
   const q = parseMetricQuery(input);
   const started = performance.now();
   const range = resolveTimeRange(q.timeRange, q.timezone, now);
