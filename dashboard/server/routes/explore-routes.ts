@@ -17,7 +17,7 @@ export interface ExploreRoutesDeps {
   catalog: MetricCatalog;
   metadata: Pick<MetadataStore, 'db' | 'reports'>;
   /** SQL tab limits; defaults suit an interactive grid. */
-  sql?: { maxRows?: number; timeoutSeconds?: number };
+  sql?: { maxRows?: number; timeoutSeconds?: number; maxMemoryBytes?: number };
 }
 
 const reportBody = z.object({ title: z.string().trim().min(1).max(120), definition: z.unknown() }).strict();
@@ -130,6 +130,7 @@ export function registerExploreRoutes(app: FastifyInstance, deps: ExploreRoutesD
       ...(policy ? { policy } : {}),
       maxRows: Math.min(body.maxRows ?? maxRows, maxRows),
       timeoutSeconds,
+      ...(deps.sql?.maxMemoryBytes ? { maxMemoryBytes: deps.sql.maxMemoryBytes } : {}),
     });
   });
 }

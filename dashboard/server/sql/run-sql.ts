@@ -18,6 +18,8 @@ export interface SqlRunOptions {
   /** Most rows returned; one more is read to tell whether the result was cut. */
   maxRows: number;
   timeoutSeconds: number;
+  /** Memory one query may take; on the embedded engine it shares the Pulse process. */
+  maxMemoryBytes?: number;
 }
 
 export interface SqlResult {
@@ -62,6 +64,7 @@ export async function runSql(warehouse: Warehouse, options: SqlRunOptions): Prom
     // then told from the engine's own elapsed time and reported as an error, never as a result.
     "timeout_overflow_mode = 'break'",
     `max_result_rows = ${options.maxRows + 1}`,
+    `max_memory_usage = ${options.maxMemoryBytes ?? 2_000_000_000}`,
     "result_overflow_mode = 'break'",
     'output_format_json_quote_64bit_integers = 0',
     `additional_table_filters = ${renderTableFilters(restrictions.tableFilters)}`,
