@@ -41,6 +41,7 @@ import { registerMetricRoutes } from './routes/metrics-routes.ts';
 import { registerOidcRoutes } from './routes/oidc-routes.ts';
 import { registerPolicyRoutes } from './routes/policies-routes.ts';
 import { registerPrivacyRoutes } from './routes/privacy-routes.ts';
+import { registerExploreRoutes } from './routes/explore-routes.ts';
 import { registerExportRoutes } from './routes/exports-routes.ts';
 import { registerReportRoutes } from './routes/reports-routes.ts';
 import { createWriteKeyCache } from './write-key-cache.ts';
@@ -208,6 +209,7 @@ export async function startPulse(
       registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
       registerMetricRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
       registerPolicyRoutes(app, { metadata, catalog: catalog.metrics, audit: auth.audit });
+      registerExploreRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
       registerReportRoutes(app, { metadata, scheduler: reportScheduler });
       registerExportRoutes(app, { exports: exportJobs, metadata });
       registerPrivacyRoutes(app, {
