@@ -167,6 +167,20 @@ export const configKeys = {
     default: 'pulse',
     doc: 'Kafka client id, shown in broker logs and quotas.',
   }),
+  PULSE_KAFKA_PARTITIONS: key.integer({
+    default: 3,
+    min: 1,
+    doc: 'Partitions of each topic Pulse creates at start when it is absent (the ceiling on ingester parallelism); existing topics are left as they are.',
+  }),
+  PULSE_KAFKA_REPLICATION_FACTOR: key.integer({
+    default: 1,
+    min: 1,
+    doc: 'Replication factor of the topics Pulse creates at start; 3 on a production cluster (at most the number of brokers).',
+  }),
+  PULSE_KAFKA_COMPRESSION: key.oneOf(['gzip', 'zstd', 'none'], {
+    default: 'gzip',
+    doc: "Codec the producer compresses batches with, also set as the created topics' compression.type; zstd uses Node's built-in zlib, LZ4 and Snappy are not offered (kafkajs needs extra codec packages for them).",
+  }),
   DATABASE_URL: key.url<string | undefined>({
     protocols: ['postgres:', 'postgresql:'],
     secret: true,

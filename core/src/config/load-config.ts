@@ -35,6 +35,8 @@ export interface MetadataConfig {
 export interface BusConfig {
   kafkaBrokers: string[] | undefined;
   clientId: string;
+  /** Settings of the topics created at start (Kafka only; the embedded log keeps its own). */
+  kafkaTopics: { partitions: number; replicationFactor: number; compression: 'gzip' | 'zstd' | 'none' };
   dataPath: string;
 }
 export interface CollectorConfig {
@@ -193,6 +195,11 @@ function toSlices(raw: Raw, roleMap: Record<string, RoleName>): PulseConfig {
     bus: {
       kafkaBrokers: raw.KAFKA_BROKERS,
       clientId: raw.PULSE_KAFKA_CLIENT_ID,
+      kafkaTopics: {
+        partitions: raw.PULSE_KAFKA_PARTITIONS,
+        replicationFactor: raw.PULSE_KAFKA_REPLICATION_FACTOR,
+        compression: raw.PULSE_KAFKA_COMPRESSION,
+      },
       dataPath: resolve(dataDir, 'bus'),
     },
     auth: {

@@ -9,6 +9,11 @@ import { createKafkaBus } from './kafka/kafka-bus.ts';
  */
 export async function createBus(config: BusConfig, logger: Logger): Promise<Bus> {
   if (config.kafkaBrokers)
-    return createKafkaBus({ brokers: config.kafkaBrokers, clientId: config.clientId, logger });
+    return createKafkaBus({
+      brokers: config.kafkaBrokers,
+      clientId: config.clientId,
+      topics: config.kafkaTopics,
+      logger,
+    });
   return createEmbeddedBus({ dataPath: config.dataPath });
 }

@@ -1,5 +1,6 @@
 import { createLogger, PulseError } from '@pulse/core';
 import { type LocalKafka, startKafka } from '@pulse/infra';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus, ConsumedMessage } from '../bus.ts';
 import { createKafkaBus } from './kafka-bus.ts';
@@ -71,4 +72,78 @@ describe('Kafka bus (real broker)', () => {
       )
       .toBe(true);
   }, 180_000);
+
+  it('creates topics with the configured partitions, replication and codec, and round-trips zstd batches', async () => {
+    const zstdBus = createKafkaBus({
+      brokers: kafka.brokers,
+      clientId: 'pulse-test-zstd',
+      logger: createLogger({ level: 'silent', serviceName: 'test' }),
+      topics: { partitions: 5, replicationFactor: 1, compression: 'zstd' },
+    });
+    const admin = new Kafka({
+      brokers: kafka.brokers,
+      clientId: 'inspect',
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    try {
+      await zstdBus.ensureTopics([{ name: 'pulse.zstd', partitions: 3 }]);
+      await admin.connect();
+      const [meta] = (await admin.fetchTopicMetadata({ topics: ['pulse.zstd'] })).topics;
+      expect(meta!.partitions).toHaveLength(5);
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: 'pulse.zstd', configNames: ['compression.type'] },
+        ],
+      });
+      expect(configs.resources[0]!.configEntries[0]).toMatchObject({ configValue: 'zstd' });
+      // The producer sends ZSTD record batches (kafkajs throws "not implemented" without the codec)
+      // and the broker validates them on append, so a consumed round trip proves the codec is real.
+      await zstdBus.produce('pulse.zstd', [message('z', 1), message('z', 2)]);
+      const seen: string[] = [];
+      const consumer = await zstdBus.consume({
+        groupId: 'g-zstd',
+        topics: ['pulse.zstd'],
+        async eachBatch(batch) {
+          seen.push(...batch.messages.map((m) => m.value.toString()));
+        },
+      });
+      await expect.poll(() => seen.length, { timeout: 60_000 }).toBe(2);
+      await consumer.stop();
+      expect(seen).toEqual(['v1', 'v2']);
+    } finally {
+      await admin.disconnect();
+      await zstdBus.close();
+    }
+  }, 120_000);
+
+  it('hands a batch whose handler failed out again with exactly the same offsets, though more arrived', async () => {
+    await bus.ensureTopics([{ name: 'pulse.intent', partitions: 1 }]);
+    await bus.produce(
+      'pulse.intent',
+      Array.from({ length: 5 }, (_, n) => message('k', n)),
+    );
+    const ranges: string[] = [];
+    let failed = false;
+    const consumer = await bus.consume({
+      groupId: 'g-intent',
+      topics: ['pulse.intent'],
+      async eachBatch(batch) {
+        const range = `${batch.messages[0]!.offset}-${batch.lastOffset}`;
+        ranges.push(range);
+        if (!failed) {
+          failed = true;
+          // The insert "landed", then the commit is lost: meanwhile more messages arrive.
+          await bus.produce(
+            'pulse.intent',
+            Array.from({ length: 5 }, (_, n) => message('k', 5 + n)),
+          );
+          throw new Error('lost the commit');
+        }
+      },
+    });
+    await expect.poll(() => ranges.at(-1), { timeout: 60_000 }).toBe('5-9');
+    await consumer.stop();
+    expect(ranges).toEqual(['0-4', '0-4', '5-9']);
+  }, 120_000);
 });

@@ -1,22 +1,38 @@
 import { type Logger, PulseError } from '@pulse/core';
-import { CompressionTypes, type IHeaders, Kafka, logLevel } from 'kafkajs';
+import { type IHeaders, Kafka, logLevel, type PartitionOffset } from 'kafkajs';
 import type { Bus, BusConsumer, BusMessage, ConsumerOptions, MessageBatch } from '../bus.ts';
+import { cutBatch, intentMetadata, readDurablePosition } from './batch-intent.ts';
+import { type KafkaCompression, kafkaCodec, topicCompressionType } from './compression.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
-  replication?: number;
+  /**
+   * Settings of every topic `ensureTopics` creates (PULSE_KAFKA_*): `partitions` overrides the
+   * count the caller asks for. Existing topics are never altered. Defaults: the caller's count,
+   * replication 1, gzip.
+   */
+  topics?: { partitions?: number; replicationFactor?: number; compression?: KafkaCompression };
+  /**
+   * How long the group waits for a silent member before giving its partitions to another (kafkajs
+   * default 30 s; the broker refuses less than its group.min.session.timeout.ms, 6 s by default).
+   */
+  sessionTimeoutMs?: number;
 }
 
 /**
  * The bus on Apache Kafka through kafkajs: an idempotent producer that waits for all in-sync
- * replicas (acks = -1) and compresses with GZIP (built into kafkajs; LZ4/ZSTD need native codecs);
- * consumer groups that commit offsets only after the handler succeeded. Short timeouts, so a
- * downed broker becomes a retriable BUS_UNAVAILABLE in seconds instead of a hang.
+ * replicas (acks = -1) and compresses with the configured codec; consumer groups that commit
+ * offsets only after the handler succeeded, and that hand out a failed or interrupted batch again
+ * with exactly the same offsets (see batch-intent.ts), so its deduplication token holds across
+ * retries, rebalances and crashes. Short timeouts, so a downed broker becomes a retriable
+ * BUS_UNAVAILABLE in seconds instead of a hang.
  */
 export function createKafkaBus(options: KafkaBusOptions): Bus {
   const { logger } = options;
+  const compression = options.topics?.compression ?? 'gzip';
+  const codec = kafkaCodec(compression);
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
@@ -62,8 +78,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         waitForLeaders: true,
         topics: missing.map((t) => ({
           topic: t.name,
-          numPartitions: t.partitions,
-          replicationFactor: options.replication ?? 1,
+          numPartitions: options.topics?.partitions ?? t.partitions,
+          replicationFactor: options.topics?.replicationFactor ?? 1,
+          configEntries: [{ name: 'compression.type', value: topicCompressionType(compression) }],
         })),
       });
     },
@@ -73,7 +90,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         await producer.send({
           topic,
           acks: -1,
-          compression: CompressionTypes.GZIP,
+          compression: codec,
           messages: messages.map((m) => ({
             key: m.key,
             value: m.value,
@@ -91,47 +108,77 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         groupId: consumerOptions.groupId,
         maxWaitTimeInMs: consumerOptions.maxWaitMs ?? 200,
         maxBytes: consumerOptions.maxBytes ?? 8 * 1024 * 1024,
+        // One limit for the whole fetch and each partition: a fetch from an intent's first offset
+        // then returns at least the messages of the fetch the intent was cut from.
+        maxBytesPerPartition: consumerOptions.maxBytes ?? 8 * 1024 * 1024,
+        ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs } : {}),
       });
+      const { groupId } = consumerOptions;
       await consumer.connect();
       await consumer.subscribe({ topics: consumerOptions.topics, fromBeginning: true });
       let backoffMs = 100;
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        eachBatch: async ({
+          batch,
+          heartbeat,
+          isRunning,
+          isStale,
+          resolveOffset,
+          commitOffsetsIfNecessary,
+        }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
-          const messages = batch.messages.slice(0, consumerOptions.maxMessages ?? 10_000).map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
+          const { topic, partition } = batch;
+          const fetched = batch.messages.map((m) => ({
+            topic,
+            partition,
             offset: Number(m.offset),
             key: m.key?.toString('utf8') ?? '',
             value: m.value ?? Buffer.alloc(0),
             headers: toHeaders(m.headers),
             timestamp: Number(m.timestamp),
           }));
-          const handed: MessageBatch = {
-            topic: batch.topic,
-            partition: batch.partition,
-            messages,
-            lastOffset: messages.at(-1)!.offset,
-          };
+          // Throws on a stale generation: a member that lost the partition never writes an intent.
+          // kafkajs sends `metadata` with the commit; only its PartitionOffset type omits it.
+          const commit = (offset: number, metadata: string | null) =>
+            commitOffsetsIfNecessary({
+              topics: [
+                { topic, partitions: [{ partition, offset: String(offset), metadata } as PartitionOffset] },
+              ],
+            });
+          const first = fetched[0]!.offset;
+          let handed: MessageBatch | undefined;
           try {
+            const position = await readDurablePosition(admin, groupId, topic, partition);
+            const cut = cutBatch(fetched, position, consumerOptions.maxMessages ?? 10_000);
+            if (cut.kind !== 'hand') {
+              if (cut.kind === 'wait') {
+                logger.warn(
+                  { topic, partition, first },
+                  'batch intent longer than the fetch; fetching again',
+                );
+                await sleep(backoffMs);
+              }
+              consumer.seek({ topic, partition, offset: String(cut.offset) });
+              return;
+            }
+            const lastOffset = cut.messages.at(-1)!.offset;
+            handed = { topic, partition, messages: cut.messages, lastOffset };
+            if (cut.replay)
+              logger.info({ topic, partition, first, last: lastOffset }, 'replaying a batch intent');
+            else await commit(first, intentMetadata(lastOffset));
             await consumerOptions.eachBatch(handed);
-            resolveOffset(String(handed.lastOffset));
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: String(handed.lastOffset + 1) },
-            ]);
+            resolveOffset(String(lastOffset));
+            await commit(lastOffset + 1, null);
             backoffMs = 100;
           } catch (err) {
-            consumerOptions.onError?.(err, handed);
-            await new Promise((r) => setTimeout(r, backoffMs));
+            if (handed) consumerOptions.onError?.(err, handed);
+            else logger.warn({ err, topic, partition }, 'could not record a batch intent; retrying');
+            await sleep(backoffMs);
             backoffMs = Math.min(backoffMs * 2, 5000);
-            // Nothing of this batch is resolved: fetch it again from its first offset.
-            consumer.seek({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: String(messages[0]!.offset),
-            });
+            // Nothing of this batch counts as done: fetch it again from its first offset.
+            if (isRunning()) consumer.seek({ topic, partition, offset: String(first) });
           }
           await heartbeat();
         },
@@ -178,6 +225,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     },
   };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
