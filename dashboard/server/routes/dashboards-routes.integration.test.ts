@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createMetricsRegistry, isPulseError, type Registry } from '@pulse/core';
+import { dataPoliciesRepository } from '@pulse/core/rbac/data-policies';
 import { builtInRoles } from '@pulse/core/rbac/permissions';
 import { createScratchMetadata, type ScratchMetadata } from '@pulse/core/testing/scratch-metadata';
 import { kpiEvents, kpiRange, kpiWorkspace, loadMetricCatalog } from '@pulse/models';
@@ -19,6 +20,7 @@ let app: FastifyInstance;
 let metrics: Registry;
 /** Set by a test to act as a custom role. */
 let permissions: Principal['permissions'] = builtInRoles.editor;
+let role = 'editor';
 const catalog = loadMetricCatalog().metrics;
 const range = `from=${kpiRange.from}&to=${kpiRange.to}&tz=UTC`;
 /** Posts are dated by publishing, which in the fixture comes before the KPI window. */
@@ -44,7 +46,7 @@ beforeAll(async () => {
       userId: null,
       email: 'ada@example.com',
       workspaceId: kpiWorkspace,
-      role: 'editor',
+      role,
       permissions,
       attributes: {},
       isInstanceAdmin: false,
@@ -58,7 +60,9 @@ beforeAll(async () => {
         ? 404
         : err.code.endsWith('_CONFLICT')
           ? 409
-          : 500;
+          : err.code.endsWith('_FORBIDDEN')
+            ? 403
+            : 500;
     return reply.status(status).send({ error: { code: err.code, message: err.message, hint: err.hint } });
   });
   registerDashboardRoutes(app, {
@@ -269,6 +273,36 @@ describe('dashboards API', () => {
       expect(stats?.pipeline).toBeUndefined();
     } finally {
       permissions = builtInRoles.editor;
+    }
+  });
+
+  it('shows a viewer under a row policy only the rows it allows, in tiles and drill-down rows', async () => {
+    const policy = await dataPoliciesRepository(meta.store.db).createRowPolicy(kpiWorkspace, {
+      name: 'LinkedIn only',
+      appliesTo: { role: 'viewer' },
+      dimension: 'platform',
+      values: ['linkedin'],
+    });
+    role = 'viewer';
+    permissions = new Set([...builtInRoles.viewer, 'rows:read']);
+    try {
+      const snapshot = (
+        await get(`/api/v1/dashboards/social-performance/data?${range}&compare=0`)
+      ).json() as DashboardSnapshot;
+      const platforms = snapshot.tiles
+        .find((t) => t.id === 'share-by-platform')
+        ?.metric?.rows.map((r) => r.platform);
+      expect(platforms).toEqual(['linkedin']);
+      const rows = (await get(`/api/v1/rows/posts?${year}&pageSize=200`)).json() as {
+        rows: { platform: string }[];
+      };
+      expect(rows.rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.rows.map((r) => r.platform))).toEqual(new Set(['linkedin']));
+      expect((await get(`/api/v1/rows/deals?${year}`)).statusCode).toBe(403);
+    } finally {
+      role = 'editor';
+      permissions = builtInRoles.editor;
+      await meta.store.db.query('DELETE FROM row_policies WHERE id = $1', [policy.id]);
     }
   });
 });

@@ -93,7 +93,6 @@ export function tileChartOption(
         type: 'category',
         data: Array.from({ length: 24 }, (_, h) => `${h}`),
         ...axis,
-        splitArea: { show: true },
       },
       yAxis: { type: 'category', data: days, ...axis },
       visualMap: {
