@@ -46,7 +46,7 @@ export function tileChartOption(
           right: 8,
           top: 8,
           bottom: 8,
-          label: { color: '#fff', formatter: '{b}: {c}' },
+          label: { position: 'inside', color: '#fff', formatter: '{b}: {c}' },
           data: steps,
         },
       ],
@@ -140,7 +140,7 @@ export function tileChartOption(
       series: series.map((s) => ({
         ...s,
         type: stacked ? 'bar' : 'line',
-        ...(stacked ? { stack: 'total' } : { showSymbol: false, smooth: true }),
+        ...(stacked ? { stack: 'total', barMaxWidth: 48 } : { showSymbol: false, smooth: true }),
         ...(tile.options.area && !stacked ? { areaStyle: { opacity: 0.15 } } : {}),
       })),
     };
