@@ -5,13 +5,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltInDashboards } from '../server/dashboards/dashboard-store.ts';
 import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
-import { startDashboardsServer } from './dashboards-server.ts';
 import { launchChromium } from './launch-chromium.ts';
 import { signedInPage } from './sign-in.ts';
 
 const artifacts = join(process.cwd(), 'test-artifacts');
 let pulse: RunningPulse;
-let server: { url: string; close(): Promise<void> };
 let browser: Browser;
 let dataDir: string;
 let headers: Record<string, string>;
@@ -34,13 +32,11 @@ beforeAll(async () => {
     { demoEvents: 20_000 },
   );
   await pulse.demoLoaded;
-  server = await startDashboardsServer(pulse);
   browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
   await pulse?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -52,7 +48,7 @@ async function open(slug: string, query = view, colorScheme: 'light' | 'dark' = 
     viewport: { width: 1440, height: 1000 },
   });
   headers = signedIn.headers;
-  await signedIn.page.goto(`${server.url}/dashboards/${slug}?${query}`);
+  await signedIn.page.goto(`${pulse.url}/dashboards/${slug}?${query}`);
   await settled(signedIn.page);
   return signedIn.page;
 }
@@ -69,7 +65,7 @@ async function settled(page: Page): Promise<void> {
 }
 
 const apiQuery = async (body: object) => {
-  const res = await fetch(`${server.url}/api/v1/metrics/query`, {
+  const res = await fetch(`${pulse.url}/api/v1/metrics/query`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify(body),

@@ -6,14 +6,12 @@ import { insertEvents } from '@pulse/warehouse';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
-import { startExploreServer } from './explore-server.ts';
 import { launchChromium } from './launch-chromium.ts';
 import { demoWorkspaceId, signedInPage } from './sign-in.ts';
 
 const artifacts = join(process.cwd(), 'test-artifacts');
 const otherWorkspace = '0c0ffee0-0000-4000-8000-0000000000e2';
 let pulse: RunningPulse;
-let front: { url: string; close(): Promise<void> };
 let browser: Browser;
 let dataDir: string;
 let demoWs: string;
@@ -41,13 +39,11 @@ beforeAll(async () => {
     kpiEvents.map((e) => ({ ...e, eventId: `tenant-b-${e.eventId}`, workspaceId: otherWorkspace })),
     { dedupToken: 'explore-e2e-tenant-b' },
   );
-  front = await startExploreServer(pulse);
   browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  await front?.close();
   await pulse?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -75,7 +71,7 @@ describe('Explore in Chromium', () => {
       role: 'admin',
       viewport: { width: 1400, height: 1000 },
     });
-    await page.goto(`${front.url}/explore`);
+    await page.goto(`${pulse.url}/explore`);
     await expect.poll(() => page.title()).toBe('Pulse — Explore');
     await page.locator('[data-metric="impressions"]').check();
     await page.locator('[data-dimension="platform"]').check();
@@ -93,7 +89,7 @@ describe('Explore in Chromium', () => {
       query: { metrics: ['impressions'], dimensions: ['platform'] },
     });
     const api = await (
-      await fetch(`${front.url}/api/v1/explore/preview`, {
+      await fetch(`${pulse.url}/api/v1/explore/preview`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify(definition),
@@ -129,7 +125,7 @@ describe('Explore in Chromium', () => {
     await page.screenshot({ path: join(artifacts, 'explore-report.png'), fullPage: true });
 
     // Reopen from the saved report alone (no state in the link).
-    await page.goto(`${front.url}/explore?report=${reportId}`);
+    await page.goto(`${pulse.url}/explore?report=${reportId}`);
     await expect
       .poll(() => page.getByTestId('report-title').inputValue(), { timeout: 10_000 })
       .toBe('Impressions by platform (e2e)');
@@ -141,7 +137,7 @@ describe('Explore in Chromium', () => {
 
     // A viewer (no Explore) opening the saved report's link sees its numbers, read-only.
     const viewer = await signedInPage(browser, pulse, { role: 'viewer' });
-    await viewer.page.goto(`${front.url}/explore?report=${reportId}`);
+    await viewer.page.goto(`${pulse.url}/explore?report=${reportId}`);
     await expect
       .poll(async () => (await gridCells(viewer.page, 'preview-grid')).map((r) => r[0]).sort(), {
         timeout: 15_000,
@@ -159,7 +155,7 @@ describe('Explore in Chromium', () => {
     const slug = await dashboardSelect.inputValue();
     await page.getByRole('button', { name: 'Add to dashboard' }).click();
     await expect.poll(() => page.getByTestId('explore-status').textContent()).toContain('Added to');
-    const dashboard = await (await fetch(`${front.url}/api/v1/dashboards/${slug}`, { headers })).json();
+    const dashboard = await (await fetch(`${pulse.url}/api/v1/dashboards/${slug}`, { headers })).json();
     const tile = dashboard.definition.tiles.find(
       (t: { data: { reportId?: string } }) => t.data.reportId === reportId,
     );
@@ -169,7 +165,7 @@ describe('Explore in Chromium', () => {
       data: { kind: 'report', reportId },
     });
     // And the dashboard draws it, from the saved report.
-    await page.goto(`${front.url}/dashboards/${slug}`);
+    await page.goto(`${pulse.url}/dashboards/${slug}`);
     const drawn = page.getByTestId('tile').filter({ hasText: 'Impressions by platform (e2e)' });
     await drawn.locator('svg').first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(artifacts, 'explore-tile-on-dashboard.png'), fullPage: true });
@@ -187,7 +183,7 @@ describe('SQL tab in Chromium', () => {
     const { page } = await signedInPage(browser, pulse, { role: 'analyst' });
     page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
     page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
-    await page.goto(`${front.url}/sql`);
+    await page.goto(`${pulse.url}/sql`);
     await expect.poll(() => page.getByTestId('schema-table').count(), { timeout: 10_000 }).toBeGreaterThan(5);
     const own = await count('SELECT count() FROM product_events WHERE workspace_id = {ws:String}', demoWs);
     expect(own).toBeGreaterThan(0);
@@ -213,7 +209,7 @@ describe('SQL tab in Chromium', () => {
     );
     expect(theirs).toBeGreaterThan(0);
     const { page } = await signedInPage(browser, pulse, { role: 'analyst' });
-    await page.goto(`${front.url}/sql`);
+    await page.goto(`${pulse.url}/sql`);
     await run(page, `SELECT count() AS n FROM product_events WHERE workspace_id = '${otherWorkspace}'`);
     await expect.poll(() => gridCells(page, 'sql-grid'), { timeout: 10_000 }).toEqual([['0']]);
     await run(

@@ -158,6 +158,12 @@ export async function createHttpServer(
 
   app.get('/api/v1/overview', { config: access('dashboards:read') }, async () => feed.read());
 
+  // Pulse observing itself: ingest rate, consumer lag, freshness and dead letters right now.
+  app.get('/api/v1/pipeline', { config: access('pipeline:read') }, async () => ({
+    asOf: new Date().toISOString(),
+    health: (await services.overview.pipeline?.()) ?? null,
+  }));
+
   app.get('/api/v1/live', { config: access('dashboards:read') }, (request, reply) => {
     reply.hijack();
     const res = reply.raw;

@@ -41,6 +41,9 @@ import { registerMetricRoutes } from './routes/metrics-routes.ts';
 import { registerOidcRoutes } from './routes/oidc-routes.ts';
 import { registerPolicyRoutes } from './routes/policies-routes.ts';
 import { registerPrivacyRoutes } from './routes/privacy-routes.ts';
+import { createDashboardStore, loadBuiltInDashboards } from './dashboards/dashboard-store.ts';
+import { dashboardReportResolver } from './dashboards/report-tiles.ts';
+import { registerDashboardRoutes } from './routes/dashboards-routes.ts';
 import { registerExploreRoutes } from './routes/explore-routes.ts';
 import { registerExportRoutes } from './routes/exports-routes.ts';
 import { registerReportRoutes } from './routes/reports-routes.ts';
@@ -188,6 +191,14 @@ export async function startPulse(
     catalog: catalog.metrics,
     downloads,
     smtp: config.smtp,
+    // A report of a dashboard shows its tiles as they are when the report runs.
+    resolveDashboard: dashboardReportResolver(
+      createDashboardStore(metadata, loadBuiltInDashboards()),
+      async (workspaceId, reportId) => {
+        const report = await metadata.reports.get(reportId);
+        return report?.workspaceId === workspaceId ? report.definition : undefined;
+      },
+    ),
     onError: (err, context) => logger.warn({ err, ...context }, 'report run problem'),
   });
   const exportJobs = createExportJobs({
@@ -209,6 +220,14 @@ export async function startPulse(
       registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
       registerMetricRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
       registerPolicyRoutes(app, { metadata, catalog: catalog.metrics, audit: auth.audit });
+      registerDashboardRoutes(app, {
+        warehouse,
+        catalog: catalog.metrics,
+        metadata,
+        metrics,
+        logger,
+        pipeline: services.overview.pipeline,
+      });
       registerExploreRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
       registerReportRoutes(app, { metadata, scheduler: reportScheduler });
       registerExportRoutes(app, { exports: exportJobs, metadata });
