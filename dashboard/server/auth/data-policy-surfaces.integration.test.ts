@@ -168,4 +168,37 @@ describe('a row policy and a masked column, on every surface', () => {
     const ids = allUsers.filter((v) => /^u/.test(v) && !myUsers.includes(v));
     expect(ids.length).toBeGreaterThan(0);
   });
+
+  it('a dashboard, its live tiles and its drill-down rows', async () => {
+    const range = `from=${kpiRange.from}&to=${kpiRange.to}&tz=UTC&compare=0`;
+    const tilePlatforms = async (headers: Record<string, string>) => {
+      const res = await fetch(`${pulse.url}/api/v1/dashboards/social-performance/data?${range}`, { headers });
+      expect(res.status).toBe(200);
+      const snapshot = (await res.json()) as {
+        tiles: { id: string; metric?: { rows: { platform?: string }[] } }[];
+      };
+      return new Set(
+        snapshot.tiles.flatMap((t) => t.metric?.rows.map((r) => r.platform) ?? []).filter(Boolean),
+      );
+    };
+    expect(await tilePlatforms(admin)).toEqual(new Set(['linkedin', 'instagram']));
+    expect(await tilePlatforms(viewer)).toEqual(new Set(['linkedin']));
+    // Drill-down rows: an analyst (clearance confidential) sees events with user ids masked.
+    const analyst = await apiKeyCaller(pulse.auth, kpiWorkspace, 'analyst');
+    const events = async (headers: Record<string, string>, extra = '') => {
+      const res = await fetch(`${pulse.url}/api/v1/rows/events?${range}&pageSize=50${extra}`, { headers });
+      return { status: res.status, body: (await res.json()) as { rows: { user_id: string }[] } };
+    };
+    const adminRows = (await events(admin)).body.rows.map((r) => r.user_id);
+    const analystRows = (await events(analyst)).body.rows.map((r) => r.user_id);
+    expect(adminRows.filter(Boolean).length).toBeGreaterThan(0);
+    expect(analystRows.length).toBe(adminRows.length);
+    expect(new Set(analystRows)).toEqual(new Set(['•••']));
+    // Nor may they filter by it to guess values.
+    const guess = await events(analyst, `&f=${encodeURIComponent(`user_id:eq:${adminRows.find(Boolean)}`)}`);
+    expect(guess.status).toBe(403);
+    expect(
+      (await events(admin, `&f=${encodeURIComponent(`user_id:eq:${adminRows.find(Boolean)}`)}`)).status,
+    ).toBe(200);
+  });
 });

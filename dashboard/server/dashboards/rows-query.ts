@@ -1,6 +1,7 @@
 import { PulseError } from '@pulse/core';
 import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import { resolveTimeRange, translateWarehouseError, type Warehouse } from '@pulse/warehouse';
+import { MASK, maskRow } from '@pulse/warehouse/policy/index';
 import type { DashboardFilter } from './definition.ts';
 import type { ViewState } from './view-state.ts';
 
@@ -125,6 +126,11 @@ export async function queryRows(
   };
   const where = [`${entity.time} >= {from:DateTime64(3)}`, `${entity.time} < {to:DateTime64(3)}`];
   input.state.filters.forEach((f, i) => {
+    // Filtering by a column the caller may not see would leak its values one guess at a time.
+    if (input.policy && maskRow({ [f.dimension]: '' }, input.policy)[f.dimension] === MASK)
+      throw new PulseError('DIMENSION_FORBIDDEN', `your role may not filter rows by "${f.dimension}"`, {
+        hint: 'Drill down without that filter, or ask an admin about the column’s classification.',
+      });
     where.push(filterSql(entity, f, i, params));
   });
   // Row policies hold here as in metric queries; rows that cannot be checked are not shown.
@@ -152,9 +158,11 @@ export async function queryRows(
       format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
-    const rows = (await result.json()) as Record<string, unknown>[];
-    const total = Number(rows[0]?.__total ?? 0);
-    for (const r of rows) delete r.__total;
+    const raw = (await result.json()) as Record<string, unknown>[];
+    const total = Number(raw[0]?.__total ?? 0);
+    for (const r of raw) delete r.__total;
+    // Columns above the caller's clearance (user ids, free text…) come back masked.
+    const rows = raw.map((r) => maskRow(r, input.policy));
     return {
       entity: entityName,
       columns: Object.keys(entity.columns),
