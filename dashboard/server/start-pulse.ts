@@ -30,6 +30,7 @@ import { loadMetricCatalog } from '@pulse/models';
 import { createDownloadArea, createReportScheduler } from '@pulse/reports';
 import { createExportJobs } from '@pulse/reports/exports/index';
 import { startRetentionSchedule } from '@pulse/warehouse/privacy/index';
+import { createSiemForwarder } from '@pulse/core/audit/index';
 import { createOidcService } from '@pulse/core/auth/index';
 import type { RegisteredRoute } from './auth/auth-plugin.ts';
 import { createSignIn } from './auth/auth-routes.ts';
@@ -126,6 +127,16 @@ export async function startPulse(
     sessionIdleMs: config.auth.sessionIdleMs,
     sessionAbsoluteMs: config.auth.sessionAbsoluteMs,
   });
+  // Every audit entry can also stream to a SIEM; the metadata store stays the source of truth.
+  const siem = config.auth.siem
+    ? createSiemForwarder({
+        url: config.auth.siem.url,
+        format: config.auth.siem.format,
+        headers: config.auth.siem.authorization ? { authorization: config.auth.siem.authorization } : {},
+        logger,
+      })
+    : undefined;
+  const stopSiem = siem ? auth.audit.onRecord(siem.send) : undefined;
   // No default password: the first start makes an admin and prints a one-time link to set one.
   const firstAdmin = await auth.accounts.ensureAdmin(config.auth.adminEmail);
   if (firstAdmin) await auth.members.setRole(workspace.id, firstAdmin.user.id, 'admin');
@@ -288,6 +299,8 @@ export async function startPulse(
         await server.close();
         await demo?.stop();
         retention.stop();
+        stopSiem?.();
+        await siem?.close();
         await reportScheduler.stop();
         await exportJobs.close();
         await ingester.stop();

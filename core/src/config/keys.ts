@@ -79,6 +79,18 @@ export const configKeys = {
     default: 'admin@localhost',
     doc: 'E-mail of the instance admin created on first start (a one-time setup link is printed instead of a default password).',
   }),
+  PULSE_AUDIT_SIEM_URL: key.url<string | undefined>({
+    protocols: ['http:', 'https:'],
+    doc: 'Stream every audit entry to this SIEM endpoint (HTTP POST batches, at least once, in order); unset keeps the log in the metadata store only.',
+  }),
+  PULSE_AUDIT_SIEM_FORMAT: key.oneOf(['json', 'syslog'], {
+    default: 'json',
+    doc: 'Body of SIEM batches: json (`{"entries":[…]}`) or RFC 5424 syslog lines.',
+  }),
+  PULSE_AUDIT_SIEM_AUTHORIZATION: key.string<string | undefined>({
+    secret: true,
+    doc: 'Authorization header sent with SIEM batches, e.g. `Splunk <token>` or `Bearer <token>`.',
+  }),
   PULSE_SESSION_IDLE_MINUTES: key.integer({
     default: 30,
     min: 1,

@@ -52,6 +52,8 @@ export interface AuthConfig {
   previousSecretKeys: string[];
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
+  /** Where audit entries are streamed, if anywhere. */
+  siem: { url: string; format: 'json' | 'syslog'; authorization: string | undefined } | undefined;
 }
 export interface OidcConfig {
   issuer: string;
@@ -211,6 +213,13 @@ function toSlices(raw: Raw, roleMap: Record<string, RoleName>): PulseConfig {
         .filter(Boolean),
       sessionIdleMs: raw.PULSE_SESSION_IDLE_MINUTES * 60_000,
       sessionAbsoluteMs: raw.PULSE_SESSION_MAX_HOURS * 3_600_000,
+      siem: raw.PULSE_AUDIT_SIEM_URL
+        ? {
+            url: raw.PULSE_AUDIT_SIEM_URL,
+            format: raw.PULSE_AUDIT_SIEM_FORMAT,
+            authorization: raw.PULSE_AUDIT_SIEM_AUTHORIZATION,
+          }
+        : undefined,
     },
     oidc: raw.PULSE_OIDC_ISSUER
       ? {

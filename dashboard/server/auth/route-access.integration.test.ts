@@ -1,6 +1,8 @@
 // Every route and live stream Pulse registers, walked: each refuses an anonymous caller and a
 // caller without its permission; and the role × permission matrix, as a spec written out by hand.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Permission, permissions } from '@pulse/core/rbac/permissions';
@@ -13,8 +15,19 @@ let pulse: RunningPulse;
 let dataDir: string;
 let workspaceId: string;
 let routes: RegisteredRoute[];
+// A SIEM on loopback: Pulse streams every audit entry to it.
+const siemBatches: { authorization?: string; entries: { action: string; outcome: string }[] }[] = [];
+const siem = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    siemBatches.push({ authorization: req.headers.authorization, entries: JSON.parse(body).entries });
+    res.end('ok');
+  });
+});
 
 beforeAll(async () => {
+  await new Promise<void>((resolve) => siem.listen(0, '127.0.0.1', resolve));
   dataDir = mkdtempSync(join(tmpdir(), 'pulse-routes-'));
   pulse = await startPulse(
     {
@@ -23,6 +36,8 @@ beforeAll(async () => {
       PULSE_PORT: '0',
       PULSE_DEMO: 'off',
       PULSE_LOG_LEVEL: 'silent',
+      PULSE_AUDIT_SIEM_URL: `http://127.0.0.1:${(siem.address() as AddressInfo).port}/collect`,
+      PULSE_AUDIT_SIEM_AUTHORIZATION: 'Bearer siem-token',
     },
     { withoutDashboard: true },
   );
@@ -31,6 +46,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await pulse?.stop();
+  siem.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -210,5 +226,28 @@ describe('RBAC matrix (role × action)', () => {
     expect((await fetch(`${pulse.url}/api/v1/audit`, { headers: caller })).status).toBe(200);
     expect((await fetch(`${pulse.url}/api/v1/metrics`, { headers: caller })).status).toBe(403);
     expect((await fetch(`${pulse.url}/api/v1/members`, { headers: caller })).status).toBe(403);
+  });
+});
+
+describe('audit stream', () => {
+  it('streams audit entries to the configured SIEM, with its credentials', async () => {
+    const res = await fetch(`${pulse.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com', password: 'not the password at all' }),
+    });
+    expect(res.status).toBe(401);
+    await expect
+      .poll(
+        () =>
+          siemBatches
+            .flatMap((b) => b.entries)
+            .some((e) => e.action === 'auth.login' && e.outcome === 'failure'),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(true);
+    expect(siemBatches.every((b) => b.authorization === 'Bearer siem-token')).toBe(true);
   });
 });
