@@ -228,8 +228,12 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
       logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'ingest batch failed; retrying'),
   });
   const lagTimer = setInterval(async () => {
-    for (const l of await consumer.lag())
-      lagGauge.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
+    // While the bus is down the gauge keeps its last values; the consumer reports the outage.
+    const lags = await consumer.lag().catch((err: unknown) => {
+      logger.debug({ err }, 'consumer lag unavailable');
+      return [];
+    });
+    for (const l of lags) lagGauge.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
   }, 5000);
   lagTimer.unref();
 
