@@ -1,8 +1,13 @@
 import { promisify } from 'node:util';
 import { zstdCompress, zstdDecompress } from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 
 export type KafkaCompression = 'gzip' | 'zstd' | 'none';
+
+// kafkajs is CommonJS and builds these exports from member expressions, which Node's ESM loader
+// cannot see as named exports: take them from the default export.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+type CompressionTypes = kafkajs.CompressionTypes;
 
 const compress = promisify(zstdCompress);
 const decompress = promisify(zstdDecompress);
