@@ -1,0 +1,325 @@
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PulseEvent } from '@pulse/core';
+import { insertEvents } from '@pulse/warehouse';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
+import { formatInZone } from '../src/routes/reports/schedule-view.ts';
+import { launchChromium } from './launch-chromium.ts';
+import { demoWorkspaceId, signedInPage } from './sign-in.ts';
+
+const artifacts = join(process.cwd(), 'test-artifacts');
+// Enough rows that an XLSX export of all of them is still running when Cancel is pressed.
+const users = 3000;
+const hours = 24;
+const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+let pulse: RunningPulse;
+let browser: Browser;
+let dataDir: string;
+let receiver: Server;
+let receiverUrl: string;
+const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-reports-'));
+  mkdirSync(artifacts, { recursive: true });
+  // The webhook recipient: a plain HTTP server on loopback that keeps what it is sent.
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/pulse-hook`;
+  pulse = await startPulse(
+    {
+      PULSE_DATA_DIR: dataDir,
+      PULSE_HOST: '127.0.0.1',
+      PULSE_PORT: '0',
+      PULSE_DEMO: 'on',
+      PULSE_DEMO_DAYS: '7',
+      PULSE_DEMO_LIVE_RATE: '0',
+      PULSE_LOG_LEVEL: 'warn',
+    },
+    { demoEvents: 20_000 },
+  );
+  await pulse.demoLoaded;
+  const workspaceId = await demoWorkspaceId(pulse);
+  const events: PulseEvent[] = [];
+  for (let h = 0; h < hours; h++)
+    for (let u = 0; u < users; u++)
+      events.push({
+        family: 'product',
+        type: 'track',
+        eventId: `export-e2e-${h}-${u}`,
+        workspaceId,
+        schemaVersion: 1,
+        timestamp: new Date(Date.parse(`${day}T00:00:00Z`) + h * 3_600_000 + u).toISOString(),
+        userId: `export-user-${u}`,
+        event: 'Opened',
+      } as PulseEvent);
+  await insertEvents(pulse.engines.warehouse, events, { dedupToken: 'reports-e2e-export-rows' });
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await pulse?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const exploreLink = (query: Record<string, unknown>, chart = 'table') =>
+  `${pulse.url}/explore?q=${Buffer.from(
+    JSON.stringify({
+      version: 1,
+      chart,
+      description: '',
+      query: { filters: [], timezone: 'UTC', limit: 1000, ...query },
+    }),
+  ).toString('base64url')}`;
+
+async function json<T>(
+  headers: Record<string, string>,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+) {
+  const res = await fetch(`${pulse.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { ...headers, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: init.body === undefined ? null : JSON.stringify(init.body),
+  });
+  expect(res.ok, `${init.method ?? 'GET'} ${path} answered ${res.status}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+const scheduleRow = (page: Page, name: string) =>
+  page.getByTestId('schedule-row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
+
+describe('Reports in Chromium', () => {
+  it('creates a schedule for a saved report, sends it now to a webhook and shows the run', async () => {
+    const { page, headers } = await signedInPage(browser, pulse, {
+      role: 'admin',
+      viewport: { width: 1400, height: 1000 },
+    });
+    const report = await json<{ id: string }>(headers, '/api/v1/reports', {
+      method: 'POST',
+      body: {
+        title: 'Impressions by platform (reports e2e)',
+        definition: {
+          version: 1,
+          chart: 'bar',
+          query: { metrics: ['impressions'], dimensions: ['platform'], timeRange: { preset: 'last_7_days' } },
+        },
+      },
+    });
+
+    await page.goto(`${pulse.url}/reports`);
+    await expect.poll(() => page.title()).toBe('Pulse — Reports');
+    await page.getByText('No scheduled reports yet.').waitFor();
+
+    await page.getByRole('button', { name: 'New schedule' }).click();
+    const form = page.getByTestId('schedule-form');
+    await form.getByRole('textbox', { name: 'Name', exact: true }).fill('Weekly impressions');
+    await form.getByLabel('Saved report').selectOption({ label: 'Impressions by platform (reports e2e)' });
+    await form.getByLabel('When').selectOption({ label: 'Every Monday 08:00' });
+    await form.getByLabel('Time zone').selectOption('Europe/Berlin');
+    await form.getByLabel('Period').selectOption({ label: 'last 7 days' });
+    await form.getByRole('checkbox', { name: 'CSV' }).check();
+    expect(await form.getByText('Runs every Monday at 08:00 (Europe/Berlin)').count()).toBe(1);
+    await form.getByLabel('Recipient 1 channel').selectOption({ label: 'Webhook' });
+    await form.getByLabel('Recipient 1 webhook URL').fill(receiverUrl);
+    const secret = await form.getByLabel('Recipient 1 signing secret').inputValue();
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    await expect
+      .poll(() => page.getByTestId('reports-status').textContent())
+      .toContain('Created “Weekly impressions”');
+
+    // The row says what the API stored, in words and in the schedule's zone.
+    const { schedules } = await json<{ schedules: Record<string, unknown>[] }>(
+      headers,
+      '/api/v1/report-schedules',
+    );
+    expect(schedules).toHaveLength(1);
+    const stored = schedules[0]!;
+    expect(stored).toMatchObject({
+      reportId: report.id,
+      name: 'Weekly impressions',
+      cron: '0 8 * * 1',
+      timezone: 'Europe/Berlin',
+      timeRange: { preset: 'last_7_days' },
+      formats: ['pdf', 'xlsx', 'csv'],
+      enabled: true,
+    });
+    const row = scheduleRow(page, 'Weekly impressions');
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[0]).toBe('Impressions by platform (reports e2e)');
+    expect(cells[1]).toContain('every Monday at 08:00 (Europe/Berlin)');
+    expect(cells[2]).toBe(formatInZone(stored.nextRunAt as string, 'Europe/Berlin'));
+    expect(cells[2]).toMatch(/^Mon /);
+    expect(cells[3]).toBe('PDF, Excel, CSV');
+    expect(cells[4]).toBe('1');
+    await page.screenshot({ path: join(artifacts, 'reports-schedules.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Send Weekly impressions now' }).click();
+    await expect
+      .poll(() => page.getByTestId('schedule-note').textContent(), { timeout: 60_000 })
+      .toContain('Sent to 1 recipient.');
+
+    // The receiver got one signed report.delivered payload naming the three files.
+    expect(received).toHaveLength(1);
+    const delivery = received[0]!;
+    const payload = JSON.parse(delivery.body);
+    expect(payload).toMatchObject({
+      type: 'report.delivered',
+      report: { title: 'Weekly impressions', timezone: 'Europe/Berlin' },
+    });
+    expect(payload.files.map((f: { format: string }) => f.format).sort()).toEqual(['csv', 'pdf', 'xlsx']);
+    const timestamp = delivery.headers['x-pulse-timestamp'];
+    expect(delivery.headers['x-pulse-signature']).toBe(
+      `v1=${createHmac('sha256', secret).update(`${timestamp}.${delivery.body}`).digest('hex')}`,
+    );
+
+    // The history shows the run the API recorded, and its delivery to the webhook.
+    const { runs } = await json<{ runs: { id: string; status: string }[] }>(
+      headers,
+      `/api/v1/report-runs?scheduleId=${stored.id}`,
+    );
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ id: payload.runId, status: 'succeeded' });
+    expect(delivery.headers['idempotency-key']).toBe(payload.runId);
+    const history = page.getByTestId('run-history');
+    await history.getByTestId('run-row').first().waitFor();
+    expect(await history.getByTestId('run-row').count()).toBe(1);
+    expect(await history.getByTestId('run-row').getAttribute('data-status')).toBe('succeeded');
+    await history.getByRole('button', { name: 'Deliveries' }).click();
+    const deliveryRow = history.getByTestId('delivery-row');
+    await deliveryRow.waitFor();
+    expect(await deliveryRow.getAttribute('data-status')).toBe('sent');
+    expect(await deliveryRow.locator('td').first().textContent()).toBe(
+      `Webhook http://127.0.0.1:${new URL(receiverUrl).port}/…`,
+    );
+    await page.screenshot({ path: join(artifacts, 'reports-history.png'), fullPage: true });
+
+    // Preview renders the PDF without sending anything.
+    const popup = page.context().waitForEvent('page');
+    await page.getByRole('button', { name: 'Preview Weekly impressions as PDF' }).click();
+    await (await popup).close();
+    const saving = page.waitForEvent('download');
+    await page.getByTestId('preview-download').click({ timeout: 30_000 });
+    const pdf = await saving;
+    expect(pdf.suggestedFilename()).toBe('Weekly impressions-preview.pdf');
+    const bytes = readFileSync((await pdf.path())!);
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(bytes.length).toBeGreaterThan(1000);
+    expect(received).toHaveLength(1);
+
+    // Disable, then delete.
+    await page.getByRole('switch', { name: 'Enabled: Weekly impressions' }).uncheck();
+    await expect
+      .poll(
+        async () =>
+          (await json<Record<string, unknown>>(headers, `/api/v1/report-schedules/${stored.id}`)).enabled,
+      )
+      .toBe(false);
+    expect(await row.locator('td').nth(2).textContent()).toBe('paused');
+    await page.getByRole('button', { name: 'Delete Weekly impressions' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByText('No scheduled reports yet.').waitFor();
+    expect((await json<{ schedules: unknown[] }>(headers, '/api/v1/report-schedules')).schedules).toEqual([]);
+    await page.context().close();
+  });
+
+  it('exports the Explore result with progress and a download, and cancels a large export', async () => {
+    const { page, headers } = await signedInPage(browser, pulse, {
+      role: 'admin',
+      viewport: { width: 1400, height: 1000 },
+      acceptDownloads: true,
+    });
+    const query = {
+      metrics: ['impressions'],
+      dimensions: ['platform'],
+      timeRange: { preset: 'last_7_days' },
+    };
+    await page.goto(exploreLink(query));
+    await page.getByTestId('preview-grid').locator('tbody tr').first().waitFor({ timeout: 20_000 });
+    const api = await json<{ rows: { platform: string; impressions: number }[] }>(
+      headers,
+      '/api/v1/explore/preview',
+      {
+        method: 'POST',
+        body: { version: 1, chart: 'table', query: { ...query, filters: [], timezone: 'UTC', limit: 1000 } },
+      },
+    );
+    expect(api.rows.length).toBeGreaterThan(0);
+
+    await page.getByTestId('report-title').fill('Impressions by platform');
+    const exporter = page.getByRole('group', { name: 'Export' });
+    await exporter.getByLabel('Export as').selectOption('csv');
+    await exporter.getByRole('button', { name: 'Export', exact: true }).click();
+    const progress = exporter.getByTestId('export-progress');
+    await expect.poll(() => progress.getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+    expect(await exporter.getByTestId('export-status').textContent()).toBe(`Done: ${api.rows.length} rows`);
+    expect(await progress.locator('progress').evaluate((p) => (p as HTMLProgressElement).value)).toBe(100);
+
+    const download = page.waitForEvent('download');
+    await exporter.getByTestId('export-download').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('Impressions-by-platform.csv');
+    const lines = readFileSync((await file.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(lines).toHaveLength(api.rows.length + 1);
+    const header = lines[0]!.split(',').map((h) => h.replaceAll('"', ''));
+    const platformAt = header.findIndex((h) => /platform/i.test(h));
+    const impressionsAt = header.findIndex((h) => /impressions/i.test(h));
+    expect(platformAt).toBeGreaterThanOrEqual(0);
+    expect(impressionsAt).toBeGreaterThanOrEqual(0);
+    const fromFile = lines.slice(1).map((l) => {
+      const cells = l.split(',').map((c) => c.replaceAll('"', ''));
+      return [cells[platformAt], Number(cells[impressionsAt])];
+    });
+    expect(fromFile.sort()).toEqual(api.rows.map((r) => [r.platform, Number(r.impressions)]).sort());
+
+    // A large export (every row of a day of events per user and hour) is cancelled while it runs.
+    await page.goto(
+      exploreLink({
+        metrics: ['product_events'],
+        dimensions: ['user_id'],
+        grain: 'hour',
+        timeRange: { from: day, to: new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10) },
+      }),
+    );
+    await page.getByTestId('preview-grid').locator('tbody tr').first().waitFor({ timeout: 30_000 });
+    const big = page.getByRole('group', { name: 'Export' });
+    await big.getByLabel('Export as').selectOption('xlsx');
+    await big.getByRole('checkbox', { name: /All rows/ }).check();
+    const started = page.waitForResponse(
+      (r) => r.url().endsWith('/api/v1/exports') && r.request().method() === 'POST',
+    );
+    await big.getByRole('button', { name: 'Export', exact: true }).click();
+    const job = (await (await started).json()) as { id: string };
+    await big.getByRole('button', { name: 'Cancel export' }).click();
+    await expect
+      .poll(() => big.getByTestId('export-progress').getAttribute('data-state'), { timeout: 30_000 })
+      .toBe('cancelled');
+    expect(await big.getByTestId('export-status').textContent()).toBe('Export cancelled.');
+    expect(await big.getByTestId('export-download').count()).toBe(0);
+    const view = await json<{ state: string; rowsWritten: number }>(headers, `/api/v1/exports/${job.id}`);
+    expect(view.state).toBe('cancelled');
+    expect(view.rowsWritten).toBeLessThan(users * hours);
+    const file409 = await fetch(`${pulse.url}/api/v1/exports/${job.id}/file`, { headers });
+    expect(file409.status).toBe(409);
+    await page.screenshot({ path: join(artifacts, 'explore-export-cancelled.png'), fullPage: true });
+    await page.context().close();
+  });
+});
