@@ -139,6 +139,13 @@ describe('Reports in Chromium', () => {
     await form.getByLabel('Recipient 1 webhook URL').fill(receiverUrl);
     const secret = await form.getByLabel('Recipient 1 signing secret').inputValue();
     expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    await page.evaluate(() => {
+      document.documentElement.dataset.theme = 'dark';
+    });
+    await form.screenshot({ path: join(artifacts, 'reports-form-dark.png') });
+    await page.evaluate(() => {
+      document.documentElement.dataset.theme = 'light';
+    });
     await form.getByRole('button', { name: 'Create schedule' }).click();
     await expect
       .poll(() => page.getByTestId('reports-status').textContent())
