@@ -185,10 +185,19 @@ describe('overview page in Chromium', () => {
     await page.getByLabel('Action').fill('api_key.*');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => page.getByTestId('audit-table').textContent()).toContain('api_key.created');
-    // A viewer is refused the same page's data, with a reason.
+    expect(await page.getByRole('link', { name: 'Administration' }).count()).toBe(1);
+    // A viewer has no Administration link, and is refused the page's data with a reason.
     const viewer = await signedInPage(browser, pulse, { role: 'viewer' });
+    await viewer.page.goto(`${pulse.url}/`);
+    await viewer.page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(await viewer.page.getByRole('link', { name: 'Administration' }).count()).toBe(0);
     await viewer.page.goto(`${pulse.url}/admin`);
     await expect.poll(() => viewer.page.getByRole('alert').textContent()).toContain('may not do this');
+    // Signing out ends the session: the next page asks to sign in again.
+    await viewer.page.getByRole('button', { name: 'Sign out' }).click();
+    await viewer.page.waitForURL(/\/login/);
+    await viewer.page.goto(`${pulse.url}/dashboards`);
+    expect(new URL(viewer.page.url()).pathname).toBe('/login');
     await viewer.page.close();
     await page.close();
   });
