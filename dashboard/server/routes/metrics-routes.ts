@@ -9,6 +9,7 @@ import {
   runFunnel,
   runMetricQuery,
   runRetention,
+  sharedResultCache,
   sourcesByName,
   type Warehouse,
 } from '@pulse/warehouse';
@@ -89,6 +90,8 @@ export function registerMetricRoutes(app: FastifyInstance, options: MetricRoutes
   app.post('/api/v1/metrics/query', { config: access('metrics:read') }, async (request) =>
     runMetricQuery(warehouse, catalog, request.body as never, workspaceOf(request), {
       policy: await dataPolicyOf(request, options.metadata),
+      // Explore previews and API clients repeat queries; answer each once per data change.
+      cache: sharedResultCache(warehouse),
     }),
   );
 
