@@ -47,6 +47,7 @@ export async function signedInPage(
 ): Promise<{ page: Page; headers: Record<string, string> }> {
   const { context, headers } = await signIn(browser, pulse, options);
   const page = await context.newPage();
-  page.on('close', () => void context.close());
+  // The browser may already be closing at the end of a file: nothing is left to clean up then.
+  page.on('close', () => context.close().catch(() => {}));
   return { page, headers };
 }
