@@ -27,7 +27,7 @@ import {
   type Warehouse,
 } from '@pulse/warehouse';
 import { loadMetricCatalog } from '@pulse/models';
-import { createDownloadArea, createReportScheduler } from '@pulse/reports';
+import { createDownloadArea, createReportScheduler, recipientKeys } from '@pulse/reports';
 import { createExportJobs } from '@pulse/reports/exports/index';
 import { startRetentionSchedule } from '@pulse/warehouse/privacy/index';
 import { createSiemForwarder } from '@pulse/core/audit/index';
@@ -202,6 +202,7 @@ export async function startPulse(
     catalog: catalog.metrics,
     downloads,
     smtp: config.smtp,
+    recipientKeys: recipientKeys(serverSecret, config.auth.previousSecretKeys),
     // A report of a dashboard shows its tiles as they are when the report runs.
     resolveDashboard: dashboardReportResolver(
       createDashboardStore(metadata, loadBuiltInDashboards()),

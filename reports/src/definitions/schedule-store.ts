@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PulseError, type SqlDriver } from '@pulse/core';
+import { deriveKey, open, seal } from '@pulse/core/auth/secret-box';
 import { z } from 'zod';
 import { type Recipient, recipientSchema } from './recipients.ts';
 import type { RelativeTimeRange } from './report-definition.ts';
@@ -46,7 +47,55 @@ type Row = {
 };
 
 const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
-const toSchedule = (r: Row): StoredSchedule => ({
+
+/**
+ * Keys that seal recipients at rest: webhook URLs carry their credential in the path, webhook
+ * secrets sign payloads and e-mail addresses are personal data, so the metadata store (and its
+ * backups) hold them only as AES-256-GCM ciphertext. The first key seals; every key may open, so
+ * a previous server secret still reads what it sealed until the schedule is saved again.
+ */
+export interface RecipientKeys {
+  current: Buffer;
+  previous?: Buffer[];
+}
+export function recipientKeys(serverSecret: string, previousSecrets: string[] = []): RecipientKeys {
+  return {
+    current: deriveKey(serverSecret, 'report-recipients'),
+    previous: previousSecrets.map((s) => deriveKey(s, 'report-recipients')),
+  };
+}
+
+function sealRecipients(recipients: Recipient[], keys: RecipientKeys | undefined): string {
+  const text = JSON.stringify(recipients);
+  return keys ? JSON.stringify({ sealed: seal(keys.current, text) }) : text;
+}
+
+function openRecipients(stored: unknown, keys: RecipientKeys | undefined): Recipient[] {
+  const value = json(stored) as unknown;
+  if (value && typeof value === 'object' && !Array.isArray(value) && 'sealed' in value) {
+    if (!keys)
+      throw new PulseError('SCHEDULE_SEALED', 'the schedule’s recipients are sealed and no key was given', {
+        hint: 'Start Pulse with the PULSE_SECRET_KEY the schedule was saved under.',
+      });
+    for (const key of [keys.current, ...(keys.previous ?? [])]) {
+      try {
+        return z.array(recipientSchema).parse(JSON.parse(open(key, (value as { sealed: string }).sealed)));
+      } catch (err) {
+        if (!(err instanceof PulseError)) throw err;
+      }
+    }
+    throw new PulseError(
+      'SCHEDULE_SEALED',
+      'the schedule’s recipients were sealed under another secret key',
+      {
+        hint: 'Add the old key to PULSE_SECRET_KEY_PREVIOUS, or enter the recipients again.',
+      },
+    );
+  }
+  return z.array(recipientSchema).parse(value);
+}
+
+const toSchedule = (r: Row, keys?: RecipientKeys): StoredSchedule => ({
   id: r.id,
   workspaceId: r.workspace_id,
   reportId: r.report_id,
@@ -55,7 +104,7 @@ const toSchedule = (r: Row): StoredSchedule => ({
   timezone: r.timezone,
   timeRange: (json(r.time_range) as RelativeTimeRange | null) ?? null,
   formats: r.formats as ScheduleFormat[],
-  recipients: z.array(recipientSchema).parse(json(r.recipients)),
+  recipients: openRecipients(r.recipients, keys),
   enabled: r.enabled,
   nextRunAt: r.next_run_at ? new Date(r.next_run_at as string) : null,
   createdBy: r.created_by,
@@ -67,7 +116,8 @@ const toSchedule = (r: Row): StoredSchedule => ({
  * Report schedules in the metadata store (the `schedules` table of 0001 with the columns 0006
  * adds). Every read is scoped to a workspace, so one workspace never sees another's schedules.
  */
-export function scheduleStore(db: SqlDriver) {
+export function scheduleStore(db: SqlDriver, options: { keys?: RecipientKeys } = {}) {
+  const { keys } = options;
   const nextRun = (d: ScheduleDefinition, now: Date) =>
     d.enabled ? (nextOccurrence(d.cron, d.timezone, now)?.toISOString() ?? null) : null;
   const store = {
@@ -89,13 +139,13 @@ export function scheduleStore(db: SqlDriver) {
           definition.timezone,
           definition.timeRange ? JSON.stringify(definition.timeRange) : null,
           definition.formats,
-          JSON.stringify(definition.recipients),
+          sealRecipients(definition.recipients, keys),
           definition.enabled,
           nextRun(definition, options.now),
           options.createdBy ?? null,
         ],
       );
-      return toSchedule(row!);
+      return toSchedule(row!, keys);
     },
     async get(workspaceId: string, id: string): Promise<StoredSchedule> {
       const [row] = z.uuid().safeParse(id).success
@@ -108,14 +158,14 @@ export function scheduleStore(db: SqlDriver) {
         throw new PulseError('SCHEDULE_NOT_FOUND', `schedule ${id} does not exist in this workspace`, {
           hint: 'GET /api/v1/report-schedules lists the workspace’s schedules.',
         });
-      return toSchedule(row);
+      return toSchedule(row, keys);
     },
     async list(workspaceId: string): Promise<StoredSchedule[]> {
       const rows = await db.query<Row>(
         'SELECT * FROM schedules WHERE workspace_id = $1 ORDER BY created_at, id',
         [workspaceId],
       );
-      return rows.map(toSchedule);
+      return rows.map((r) => toSchedule(r, keys));
     },
     /** Replaces the definition; the next run is recomputed from `now` with the new pattern. */
     async update(
@@ -151,12 +201,12 @@ export function scheduleStore(db: SqlDriver) {
           definition.timezone,
           definition.timeRange ? JSON.stringify(definition.timeRange) : null,
           definition.formats,
-          JSON.stringify(definition.recipients),
+          sealRecipients(definition.recipients, keys),
           definition.enabled,
           nextRun(definition, options.now),
         ],
       );
-      return toSchedule(row!);
+      return toSchedule(row!, keys);
     },
     async delete(workspaceId: string, id: string): Promise<boolean> {
       if (!z.uuid().safeParse(id).success) return false;
@@ -172,7 +222,7 @@ export function scheduleStore(db: SqlDriver) {
         'SELECT * FROM schedules WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at, id',
         [now.toISOString()],
       );
-      return rows.map(toSchedule);
+      return rows.map((r) => toSchedule(r, keys));
     },
   };
   return store;

@@ -5,7 +5,7 @@ import type { MetricCatalog, Warehouse } from '@pulse/warehouse';
 import type { RelativeTimeRange } from '../definitions/report-definition.ts';
 import { parseReportSource } from '../definitions/report-definition.ts';
 import { nextOccurrence } from '../definitions/schedule-definition.ts';
-import { scheduleStore } from '../definitions/schedule-store.ts';
+import { type RecipientKeys, scheduleStore } from '../definitions/schedule-store.ts';
 import { createRecipientSender, type SendToRecipient } from '../delivery/deliver-to-recipient.ts';
 import type { DownloadArea } from '../delivery/download-area.ts';
 import { createMailer } from '../delivery/email-message.ts';
@@ -26,6 +26,8 @@ export interface ReportSchedulerOptions {
   downloads: DownloadArea;
   smtp: SmtpConfig;
   resolveDashboard?: ResolveDashboard;
+  /** Seal recipients (webhook URLs and secrets, e-mail addresses) at rest; see recipientKeys(). */
+  recipientKeys?: RecipientKeys;
   /** Whose row policies a run obeys; by default the acting user's membership in the workspace. */
   policyFor?: ReportDataSources['policyFor'];
   /** The real clock by default; tests pass a fake one and call `tick()` themselves. */
@@ -62,7 +64,7 @@ export function createReportScheduler(options: ReportSchedulerOptions) {
   const holder = options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const leaseMs = options.leaseMs ?? 30_000;
   const claimMs = options.claimMs ?? 10 * 60_000;
-  const schedules = scheduleStore(options.metadata.db);
+  const schedules = scheduleStore(options.metadata.db, { keys: options.recipientKeys });
   const runs = runStore(options.metadata.db);
   const data = {
     warehouse: options.warehouse,
