@@ -1,6 +1,7 @@
 // End to end through the embedded log: HTTP batches of 100 events → collector → embedded durable
 // log (fsync per acknowledgement) → ingester → queryable in the warehouse, next to a direct
 // batched insert of the same events into the warehouse (the baseline), in the same run.
+// The helpers below are shared with ingest-kafka.bench.ts (the same run through a real broker).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,13 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig, type PulseEvent } from '@pulse/core';
 import { createEmbeddedBus, createIngester, createSimulator, registerCollector } from '@pulse/ingest';
-import { createWarehouse, insertEvents, migrate } from '@pulse/warehouse';
+import { createWarehouse, insertEvents, migrate, type Warehouse } from '@pulse/warehouse';
 import Fastify from 'fastify';
 
-export async function run(options: { events?: number }): Promise<void> {
-  const total = options.events ?? 200_000;
-  const root = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-'));
-  const logger = createLogger({ level: 'warn', serviceName: 'bench' });
+/** The product events of the demo mix (at most `total`; the simulator's other families dropped). */
+export function demoProductEvents(total: number): PulseEvent[] {
   const events: PulseEvent[] = [];
   for (const batch of createSimulator({
     seed: 3,
@@ -27,6 +26,11 @@ export async function run(options: { events?: number }): Promise<void> {
     if (events.length >= total) break;
   }
   events.length = Math.min(events.length, total);
+  return events.filter((e) => e.family === 'product');
+}
+
+/** A fresh embedded warehouse (database `bench`) under `root`, migrated. */
+export async function openBenchWarehouse(root: string): Promise<Warehouse> {
   const warehouse = await createWarehouse({
     url: undefined,
     user: 'default',
@@ -36,27 +40,82 @@ export async function run(options: { events?: number }): Promise<void> {
     dataPath: join(root, 'wh'),
   });
   await migrate(warehouse);
-  const count = async (ws: string) =>
-    Number(
-      (
-        await (
-          await warehouse.client.query({
-            query: 'SELECT count() AS n FROM product_events WHERE workspace_id = {ws:String}',
-            query_params: { ws },
-            format: 'JSONEachRow',
-          })
-        ).json<{ n: string }>()
-      )[0]!.n,
-    );
+  return warehouse;
+}
+
+/** Product events of one workspace that a query sees now. */
+export async function countEvents(warehouse: Warehouse, ws: string): Promise<number> {
+  return Number(
+    (
+      await (
+        await warehouse.client.query({
+          query: 'SELECT count() AS n FROM product_events WHERE workspace_id = {ws:String}',
+          query_params: { ws },
+          format: 'JSONEachRow',
+        })
+      ).json<{ n: string }>()
+    )[0]!.n,
+  );
+}
+
+/** Baseline: the same events inserted directly in batches of 50k (workspace `ws_direct`), events/s. */
+export async function directInsertRate(warehouse: Warehouse, events: readonly PulseEvent[]): Promise<number> {
+  const rows = events.map((e) => ({ ...e, workspaceId: 'ws_direct' }));
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += 50_000) await insertEvents(warehouse, rows.slice(i, i + 50_000));
+  return rows.length / ((performance.now() - started) / 1000);
+}
+
+/** Writes the events as `/v1/events` bodies of 100, one a line, for the load generator. */
+export function writeBodies(root: string, events: readonly PulseEvent[]): string {
+  const file = join(root, 'bodies.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < events.length; i += 100)
+    lines.push(JSON.stringify({ events: events.slice(i, i + 100) }));
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/**
+ * Posts every body over `connections` connections from a load generator in its own process and
+ * resolves when all are acknowledged; throws unless exactly `expected` events were accepted.
+ */
+export async function runLoadGenerator(
+  url: string,
+  bodiesFile: string,
+  connections: number,
+  authorization: string,
+  expected: number,
+): Promise<void> {
+  const generator = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('./load-generator.ts', import.meta.url)),
+      url,
+      bodiesFile,
+      String(connections),
+      authorization,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let acknowledged = '';
+  generator.stdout.on('data', (d: Buffer) => {
+    acknowledged += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => generator.once('exit', resolve));
+  if (code !== 0 || Number(acknowledged) !== expected)
+    throw new Error(`load generator failed (exit ${code}, acknowledged ${acknowledged.trim()})`);
+}
+
+export async function run(options: { events?: number }): Promise<void> {
+  const total = options.events ?? 200_000;
+  const root = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-'));
+  const logger = createLogger({ level: 'warn', serviceName: 'bench' });
+  const product = demoProductEvents(total);
+  const warehouse = await openBenchWarehouse(root);
 
   // Baseline: the same product events, inserted directly in batches of 50k.
-  const product = events
-    .filter((e) => e.family === 'product')
-    .map((e) => ({ ...e, workspaceId: 'ws_direct' }));
-  let started = performance.now();
-  for (let i = 0; i < product.length; i += 50_000)
-    await insertEvents(warehouse, product.slice(i, i + 50_000));
-  const directRate = product.length / ((performance.now() - started) / 1000);
+  const directRate = await directInsertRate(warehouse, product);
 
   // End to end over HTTP on loopback.
   const bus = await createEmbeddedBus({ dataPath: join(root, 'bus') });
@@ -70,26 +129,12 @@ export async function run(options: { events?: number }): Promise<void> {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
-  const bodiesFile = join(root, 'bodies.jsonl');
-  const lines: string[] = [];
-  for (let i = 0; i < product.length; i += 100)
-    lines.push(JSON.stringify({ events: product.slice(i, i + 100) }));
-  writeFileSync(bodiesFile, `${lines.join('\n')}\n`);
-  started = performance.now();
-  const generator = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('./load-generator.ts', import.meta.url)), url, bodiesFile, '16', 'Bearer bench'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let acknowledged = '';
-  generator.stdout.on('data', (d: Buffer) => {
-    acknowledged += d.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => generator.once('exit', resolve));
-  if (code !== 0 || Number(acknowledged) !== product.length)
-    throw new Error(`load generator failed (exit ${code}, acknowledged ${acknowledged.trim()})`);
+  const bodiesFile = writeBodies(root, product);
+  const started = performance.now();
+  await runLoadGenerator(url, bodiesFile, 16, 'Bearer bench', product.length);
   const acknowledgedSeconds = (performance.now() - started) / 1000;
-  while ((await count('ws_e2e')) < product.length) await new Promise((r) => setTimeout(r, 100));
+  while ((await countEvents(warehouse, 'ws_e2e')) < product.length)
+    await new Promise((r) => setTimeout(r, 100));
   const e2eSeconds = (performance.now() - started) / 1000;
   const e2eRate = product.length / e2eSeconds;
   await app.close();

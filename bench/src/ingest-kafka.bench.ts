@@ -1,0 +1,262 @@
+// End to end through a real Kafka broker: HTTP batches of 100 events of the demo mix → collector →
+// Kafka (kafkajs, idempotent producer) → ingester → queryable in the warehouse, wired as
+// start-pulse wires it when KAFKA_BROKERS is set (loadConfig → createBus → ingester + collector, one
+// process), next to a direct batched insert of the same rows (the baseline) in the same run.
+// Printed: sustained events/s until the last event is queryable, CPU µs per event over every
+// process (this one with the embedded warehouse, the load generator, the broker's JVM), active
+// parts in the warehouse, and freshness (acknowledged → visible to a query) at half the rate reached.
+import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, createMetricsRegistry, loadConfig, type PulseEvent } from '@pulse/core';
+import { startKafka } from '@pulse/infra';
+import { createBus, createIngester, registerCollector } from '@pulse/ingest';
+import type { Warehouse } from '@pulse/warehouse';
+import Fastify from 'fastify';
+import {
+  countEvents,
+  demoProductEvents,
+  directInsertRate,
+  openBenchWarehouse,
+  runLoadGenerator,
+  writeBodies,
+} from './ingest.bench.ts';
+
+const freshnessSeconds = 20;
+const pollMs = 100;
+
+export async function run(options: { events?: number }): Promise<void> {
+  const total = options.events ?? 200_000;
+  const root = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-kafka-'));
+  const logger = createLogger({ level: 'warn', serviceName: 'bench' });
+  const product = demoProductEvents(total);
+  const warehouse = await openBenchWarehouse(root);
+  const directRate = await directInsertRate(warehouse, product);
+
+  const kafka = await startKafka();
+  const brokerPid = findBrokerPid(kafka.dataDir);
+  const config = loadConfig({
+    KAFKA_BROKERS: kafka.brokers.join(','),
+    PULSE_COLLECTOR_RATE_LIMIT: '1000000000',
+  });
+  const metrics = createMetricsRegistry();
+  const bus = await createBus(config.bus, logger);
+  const ingester = await createIngester({ bus, warehouse, logger, metrics });
+  const app = Fastify();
+  registerCollector(app, {
+    bus,
+    config: config.collector,
+    logger,
+    metrics,
+    resolveWriteKey: async (key) => ({ workspaceId: key === 'fresh' ? 'ws_fresh' : 'ws_e2e', sourceId: 's' }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
+  const bodiesFile = writeBodies(root, product);
+  try {
+    // Throughput: 16 connections from a load generator in its own process, as fast as acknowledged.
+    let maxParts = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        maxParts = Math.max(maxParts, (await activeParts(warehouse)).total);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    const cpuBefore = cpuSnapshot(brokerPid);
+    const started = performance.now();
+    await runLoadGenerator(url, bodiesFile, 16, 'Bearer bench', product.length);
+    const acknowledgedSeconds = (performance.now() - started) / 1000;
+    while ((await countEvents(warehouse, 'ws_e2e')) < product.length)
+      await new Promise((r) => setTimeout(r, 50));
+    const e2eSeconds = (performance.now() - started) / 1000;
+    const cpu = cpuDelta(cpuBefore, cpuSnapshot(brokerPid));
+    sampling = false;
+    await sampler;
+    const e2eRate = product.length / e2eSeconds;
+    const parts = await activeParts(warehouse);
+
+    // Freshness at half the rate reached, paced from this process.
+    const fresh = await freshness(warehouse, url, product, e2eRate / 2);
+
+    const perEvent = (us: number) => (us / product.length).toFixed(1);
+    const n = (x: number) => Math.round(x).toLocaleString('en');
+    console.log(
+      `ingest-kafka: ${n(product.length)} product events of the demo mix, HTTP batches of 100, 16 connections from a separate process, one Kafka broker (3 partitions)`,
+    );
+    console.log(`  direct batched insert (baseline)       ${n(directRate)} events/s`);
+    console.log(
+      `  acknowledged by the collector          ${n(product.length / acknowledgedSeconds)} events/s`,
+    );
+    console.log(
+      `  end to end (HTTP → Kafka → warehouse)  ${n(e2eRate)} events/s  = ${(e2eRate / directRate).toFixed(2)}× the direct insert  (${e2eSeconds.toFixed(1)} s)`,
+    );
+    console.log(
+      `  CPU per event, all processes           ${perEvent(cpu.self + cpu.children + cpu.broker)} µs  (pulse process ${perEvent(cpu.self)}, load generator ${perEvent(cpu.children)}, broker JVM ${perEvent(cpu.broker)})`,
+    );
+    console.log(
+      `  active parts after the run             ${parts.total} (${parts.top.map((t) => `${t.table} ${t.parts}`).join(', ')}); most seen during the run ${maxParts}`,
+    );
+    console.log(
+      `  freshness at ${n(fresh.rate)} events/s (target ${n(e2eRate / 2)}, ${freshnessSeconds} s, ${n(fresh.events)} events): p50 ${fresh.p50.toFixed(2)} s, p95 ${fresh.p95.toFixed(2)} s, p99 ${fresh.p99.toFixed(2)} s, max ${fresh.max.toFixed(2)} s (poll every ${pollMs} ms)`,
+    );
+  } finally {
+    await app.close();
+    await ingester.stop();
+    await bus.close();
+    await kafka.destroy();
+    await warehouse.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The broker's JVM: the java process whose command line names this broker's server.properties. */
+function findBrokerPid(dataDir: string): number {
+  const config = join(dataDir, 'server.properties');
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.includes('kafka.Kafka') && args.includes(config)) return Number(entry);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  throw new Error(`no broker process found for ${config}`);
+}
+
+interface CpuSnapshot {
+  self: number;
+  children: number;
+  broker: number;
+}
+
+const ticksToUs = 1e6 / 100; // USER_HZ (getconf CLK_TCK) is 100 on Linux
+
+/** utime, stime, cutime, cstime (fields 14–17) of /proc/<pid>/stat, in µs. */
+function procTimes(pid: number | 'self'): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
+  return [(utime + stime) * ticksToUs, (cutime + cstime) * ticksToUs];
+}
+
+/** This process (process.cpuUsage), its reaped children (the load generator), the broker. */
+function cpuSnapshot(brokerPid: number): CpuSnapshot {
+  const own = process.cpuUsage();
+  return { self: own.user + own.system, children: procTimes('self')[1], broker: procTimes(brokerPid)[0] };
+}
+
+function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
+  return { self: b.self - a.self, children: b.children - a.children, broker: b.broker - a.broker };
+}
+
+async function activeParts(
+  warehouse: Warehouse,
+): Promise<{ total: number; top: { table: string; parts: number }[] }> {
+  const rows = await (
+    await warehouse.client.query({
+      query:
+        "SELECT table, count() AS parts FROM system.parts WHERE active AND database = 'bench' GROUP BY table ORDER BY parts DESC",
+      format: 'JSONEachRow',
+    })
+  ).json<{ table: string; parts: string }>();
+  const top = rows.map((r) => ({ table: r.table, parts: Number(r.parts) }));
+  return { total: top.reduce((s, t) => s + t.parts, 0), top: top.slice(0, 3) };
+}
+
+/**
+ * Posts batches of 100 (workspace `ws_fresh`, event ids `<batch>-<i>`) at `rate` events/s for
+ * `freshnessSeconds`, noting when each batch was acknowledged, while polling which events a query
+ * sees every `pollMs`: an event's freshness is the poll that first saw it minus its acknowledgement.
+ */
+async function freshness(
+  warehouse: Warehouse,
+  url: string,
+  product: readonly PulseEvent[],
+  rate: number,
+): Promise<{ rate: number; events: number; p50: number; p95: number; p99: number; max: number }> {
+  const batches = Math.max(1, Math.round((rate * freshnessSeconds) / 100));
+  const ackAt = new Map<number, number>();
+  const seen = new Map<number, number>();
+  const samples: number[] = [];
+  let sent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+  const post = async (b: number) => {
+    const events = Array.from({ length: 100 }, (_, i) => ({
+      ...product[(b * 100 + i) % product.length]!,
+      eventId: `${b}-${i}`,
+    }));
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer fresh' },
+      body: JSON.stringify({ events }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`collector answered ${res.status} during the freshness run`);
+    ackAt.set(b, performance.now());
+  };
+  const sender = (async () => {
+    for (let b = 0; b < batches; b++) {
+      const due = started + (b * 100 * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const p = post(b).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      sent++;
+    }
+    await Promise.all(inFlight);
+  })();
+  let sending = true;
+  let failed = false;
+  const sendError = sender.then(
+    () => {
+      sending = false;
+    },
+    (err: unknown) => {
+      sending = false;
+      failed = true;
+      throw err;
+    },
+  );
+  let visible = 0;
+  while (!failed && (sending || visible < batches * 100)) {
+    const polledAt = performance.now();
+    const rows = await (
+      await warehouse.client.query({
+        query:
+          "SELECT toUInt32(splitByChar('-', event_id)[1]) AS b, count() AS n FROM product_events WHERE workspace_id = 'ws_fresh' GROUP BY b",
+        format: 'JSONEachRow',
+      })
+    ).json<{ b: number | string; n: string }>();
+    for (const r of rows) {
+      const b = Number(r.b);
+      const now = Number(r.n);
+      const before = seen.get(b) ?? 0;
+      const acked = ackAt.get(b);
+      // A batch visible before its acknowledgement reached us counts as fresh at once.
+      if (now > before) {
+        const s = acked === undefined ? 0 : Math.max(0, (polledAt - acked) / 1000);
+        for (let i = before; i < now; i++) samples.push(s);
+        seen.set(b, now);
+        visible += now - before;
+      }
+    }
+    if (performance.now() - started > (freshnessSeconds + 120) * 1000)
+      throw new Error(`only ${visible} of ${batches * 100} freshness events visible after 120 s`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  await sendError;
+  const lastAck = Math.max(...ackAt.values());
+  samples.sort((a, b) => a - b);
+  const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
+  return {
+    rate: (sent * 100) / ((lastAck - started) / 1000),
+    events: sent * 100,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    max: samples.at(-1)!,
+  };
+}
