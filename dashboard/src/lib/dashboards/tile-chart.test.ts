@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tileChartOption } from './tile-chart.ts';
+import { drillTargetOf, tileChartOption } from './tile-chart.ts';
 import type { Tile, TileResult } from './types.ts';
 
 const theme = { text: '#555', grid: '#eee', palette: ['#6d5dfc', '#0ea5e9'] };
@@ -69,5 +69,57 @@ describe('tileChartOption', () => {
     expect(option.series[0]?.radius).toEqual(['45%', '70%']);
     expect(option.series[0]?.data).toEqual([{ name: 'x', value: 3 }]);
     expect(option.aria.enabled).toBe(true);
+  });
+});
+
+describe('drillTargetOf', () => {
+  const byPlatform = result(
+    [
+      { platform: 'x', engagements: 3 },
+      { platform: 'linkedin', engagements: 5 },
+    ],
+    ['platform'],
+  );
+  it('drills from a bar or a pie slice to its dimension value', () => {
+    expect(drillTargetOf(tile('bar'), byPlatform, { name: 'linkedin', dataIndex: 1, value: 5 })).toEqual({
+      dimension: 'platform',
+      value: 'linkedin',
+    });
+    expect(drillTargetOf(tile('pie'), byPlatform, { name: 'x', dataIndex: 0, value: 3 })).toEqual({
+      dimension: 'platform',
+      value: 'x',
+    });
+  });
+  it('drills from a point of a series over time to the series’ value', () => {
+    const over = result([{ time: '2026-11-02', platform: 'x', engagements: 3 }], ['platform'], true);
+    expect(
+      drillTargetOf(tile('stacked_bar'), over, {
+        seriesName: 'x',
+        name: '2026-11-02',
+        dataIndex: 0,
+        value: 3,
+      }),
+    ).toEqual({ dimension: 'platform', value: 'x' });
+  });
+  it('drills from an hour-of-week cell to that hour', () => {
+    const cells = result([{ publish_hour_of_week: 25, engagements: 9 }], ['publish_hour_of_week']);
+    expect(drillTargetOf(tile('heatmap'), cells, { name: '1', dataIndex: 0, value: [1, 1, 9] })).toEqual({
+      dimension: 'publish_hour_of_week',
+      value: '25',
+    });
+  });
+  it('opens the plain breakdown without a dimension, and nothing for tiles without a metric', () => {
+    expect(
+      drillTargetOf(tile('bar'), result([{ engagements: 3 }], []), {
+        name: 'Engagements',
+        dataIndex: 0,
+        value: 3,
+      }),
+    ).toEqual({});
+    const funnel: Tile = {
+      ...tile('funnel'),
+      data: { kind: 'funnel', funnel: 'signup' } as unknown as Tile['data'],
+    };
+    expect(drillTargetOf(funnel, undefined, { name: 'a', dataIndex: 0, value: 1 })).toBeUndefined();
   });
 });

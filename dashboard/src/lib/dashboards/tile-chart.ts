@@ -158,3 +158,41 @@ export function tileChartOption(
     series: [{ type: 'bar', data: values, barMaxWidth: 22, itemStyle: { borderRadius: [0, 4, 4, 0] } }],
   };
 }
+
+/** The chart element a click landed on, as ECharts reports it (see `ChartClick`). */
+export interface ChartElementClick {
+  seriesName?: string | undefined;
+  name: string;
+  dataIndex: number;
+  value: unknown;
+}
+
+/**
+ * Where a click on a chart element drills to: the tile's breakdown by the dimension the element
+ * stands for, opened on the element's value (a bar, a pie slice, a series of a stacked bar or a
+ * line, an hour-of-week cell). Without a dimension (bars per metric, a total over time) the
+ * breakdown opens on the metric's first dimension, as the tile's drill button does. `undefined`
+ * when the tile cannot be drilled into.
+ */
+export function drillTargetOf(
+  tile: Tile,
+  result: TileResult | undefined,
+  click: ChartElementClick,
+): { dimension?: string; value?: string } | undefined {
+  if (tile.data.kind !== 'metric' && tile.data.kind !== 'report') return undefined;
+  const m = result?.metric;
+  const dim = m?.columns.find((c) => c.kind === 'dimension')?.name;
+  if (!m || !dim) return {};
+  const rows = m.rows as Row[];
+  if (tile.type === 'bar' || tile.type === 'pie') {
+    const row = rows[click.dataIndex];
+    return row ? { dimension: dim, value: String(row[dim]) } : {};
+  }
+  if (tile.type === 'timeseries' || tile.type === 'stacked_bar')
+    return click.seriesName === undefined ? {} : { dimension: dim, value: click.seriesName };
+  if (tile.type === 'heatmap' && Array.isArray(click.value)) {
+    const [hour, day] = click.value as [number, number];
+    return { dimension: dim, value: String(day * 24 + hour) };
+  }
+  return {};
+}
