@@ -178,6 +178,8 @@ describe('editing dashboards in Chromium', () => {
     await expect.poll(() => page.locator(`[data-tile-id="${removed.id}"]`).count()).toBe(0);
 
     // A reload shows exactly what the API stored.
+    // Reload once the last save (and the data fetched after it) is done.
+    await expect.poll(() => page.getByText('Saving…').count()).toBe(0);
     await page.reload({ waitUntil: 'domcontentloaded' });
     await settled(page);
     const saved = await stored(copySlug);
