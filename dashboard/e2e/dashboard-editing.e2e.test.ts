@@ -1,24 +1,22 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardDefinition } from '../server/dashboards/definition.ts';
-import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
-import { launchChromium } from './launch-chromium.ts';
+import type { RunningPulse } from '../server/start-pulse.ts';
+import { artifacts, type E2eStack, startE2eStack } from './e2e-stack.ts';
 import { signedInPage } from './sign-in.ts';
 
 // Editing a dashboard in Chromium: duplicate a built-in one, rename it, add, resize, reorder and
 // remove tiles, export and import it back, drill down by clicking a bar, and look at it on a
 // tablet and a wall screen. The tests run in order on one copy, each building on the last.
 
-const artifacts = join(process.cwd(), 'test-artifacts');
 const view = 'range=last_30_days&tz=UTC&compare=1';
 const copySlug = 'exec-e2e';
 let pulse: RunningPulse;
 let browser: Browser;
-let dataDir: string;
+let stack: E2eStack;
 let headers: Record<string, string>;
 
 interface Stored {
@@ -29,28 +27,12 @@ interface Stored {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pulse-dash-edit-e2e-'));
-  mkdirSync(artifacts, { recursive: true });
-  pulse = await startPulse(
-    {
-      PULSE_DATA_DIR: dataDir,
-      PULSE_HOST: '127.0.0.1',
-      PULSE_PORT: '0',
-      PULSE_DEMO: 'on',
-      PULSE_DEMO_DAYS: '30',
-      PULSE_DEMO_LIVE_RATE: '0',
-      PULSE_LOG_LEVEL: 'warn',
-    },
-    { demoEvents: 20_000 },
-  );
-  await pulse.demoLoaded;
-  browser = await launchChromium();
+  stack = await startE2eStack('dashboard-editing', { demoDays: 30 });
+  ({ pulse, browser } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await pulse?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 async function open(

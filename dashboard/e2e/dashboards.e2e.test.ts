@@ -1,44 +1,25 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltInDashboards } from '../server/dashboards/dashboard-store.ts';
-import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
-import { launchChromium } from './launch-chromium.ts';
+import type { RunningPulse } from '../server/start-pulse.ts';
+import { artifacts, type E2eStack, startE2eStack } from './e2e-stack.ts';
 import { signedInPage } from './sign-in.ts';
 
-const artifacts = join(process.cwd(), 'test-artifacts');
 let pulse: RunningPulse;
 let browser: Browser;
-let dataDir: string;
+let stack: E2eStack;
 let headers: Record<string, string>;
 const view = 'range=last_30_days&tz=UTC&compare=1';
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pulse-dash-e2e-'));
-  mkdirSync(artifacts, { recursive: true });
   // No live demo stream: the test adds events itself, so the numbers it compares hold still.
-  pulse = await startPulse(
-    {
-      PULSE_DATA_DIR: dataDir,
-      PULSE_HOST: '127.0.0.1',
-      PULSE_PORT: '0',
-      PULSE_DEMO: 'on',
-      PULSE_DEMO_DAYS: '30',
-      PULSE_DEMO_LIVE_RATE: '0',
-      PULSE_LOG_LEVEL: 'warn',
-    },
-    { demoEvents: 20_000 },
-  );
-  await pulse.demoLoaded;
-  browser = await launchChromium();
+  stack = await startE2eStack('dashboards', { demoDays: 30 });
+  ({ pulse, browser } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await pulse?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 async function open(slug: string, query = view, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {

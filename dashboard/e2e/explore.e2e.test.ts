@@ -1,37 +1,21 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kpiEvents } from '@pulse/models';
 import { insertEvents } from '@pulse/warehouse';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
-import { launchChromium } from './launch-chromium.ts';
+import type { RunningPulse } from '../server/start-pulse.ts';
+import { artifacts, type E2eStack, startE2eStack } from './e2e-stack.ts';
 import { demoWorkspaceId, signedInPage } from './sign-in.ts';
 
-const artifacts = join(process.cwd(), 'test-artifacts');
 const otherWorkspace = '0c0ffee0-0000-4000-8000-0000000000e2';
 let pulse: RunningPulse;
 let browser: Browser;
-let dataDir: string;
+let stack: E2eStack;
 let demoWs: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-explore-'));
-  mkdirSync(artifacts, { recursive: true });
-  pulse = await startPulse(
-    {
-      PULSE_DATA_DIR: dataDir,
-      PULSE_HOST: '127.0.0.1',
-      PULSE_PORT: '0',
-      PULSE_DEMO: 'on',
-      PULSE_DEMO_DAYS: '7',
-      PULSE_DEMO_LIVE_RATE: '0',
-      PULSE_LOG_LEVEL: 'warn',
-    },
-    { demoEvents: 20_000 },
-  );
-  await pulse.demoLoaded;
+  stack = await startE2eStack('explore');
+  ({ pulse, browser } = stack);
   demoWs = await demoWorkspaceId(pulse);
   // Another tenant's events in the same tables: the SQL tab must never show them.
   await insertEvents(
@@ -39,13 +23,10 @@ beforeAll(async () => {
     kpiEvents.map((e) => ({ ...e, eventId: `tenant-b-${e.eventId}`, workspaceId: otherWorkspace })),
     { dedupToken: 'explore-e2e-tenant-b' },
   );
-  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await pulse?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 async function count(query: string, ws: string): Promise<number> {

@@ -1,41 +1,22 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
-import { launchChromium } from './launch-chromium.ts';
+import type { RunningPulse } from '../server/start-pulse.ts';
+import { artifacts, type E2eStack, startE2eStack } from './e2e-stack.ts';
 import { signedInPage } from './sign-in.ts';
 
-const artifacts = join(process.cwd(), 'test-artifacts');
 let pulse: RunningPulse;
 let browser: Browser;
-let dataDir: string;
+let stack: E2eStack;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-'));
-  mkdirSync(artifacts, { recursive: true });
   // No live demo stream: the test adds events itself, so the numbers it compares hold still.
-  pulse = await startPulse(
-    {
-      PULSE_DATA_DIR: dataDir,
-      PULSE_HOST: '127.0.0.1',
-      PULSE_PORT: '0',
-      PULSE_DEMO: 'on',
-      PULSE_DEMO_DAYS: '7',
-      PULSE_DEMO_LIVE_RATE: '0',
-      PULSE_LOG_LEVEL: 'warn',
-    },
-    { demoEvents: 20_000 },
-  );
-  await pulse.demoLoaded;
-  browser = await launchChromium();
+  stack = await startE2eStack('overview');
+  ({ pulse, browser } = stack);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await pulse?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe('overview page in Chromium', () => {

@@ -1,33 +1,29 @@
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PulseEvent } from '@pulse/core';
 import { insertEvents } from '@pulse/warehouse';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningPulse, startPulse } from '../server/start-pulse.ts';
+import type { RunningPulse } from '../server/start-pulse.ts';
 import { formatInZone } from '../src/routes/reports/schedule-view.ts';
-import { launchChromium } from './launch-chromium.ts';
+import { artifacts, type E2eStack, startE2eStack } from './e2e-stack.ts';
 import { demoWorkspaceId, signedInPage } from './sign-in.ts';
 
-const artifacts = join(process.cwd(), 'test-artifacts');
 // Enough rows that an XLSX export of all of them is still running when Cancel is pressed.
 const users = 3000;
 const hours = 24;
 const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 let pulse: RunningPulse;
 let browser: Browser;
-let dataDir: string;
+let stack: E2eStack;
 let receiver: Server;
 let receiverUrl: string;
 const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-reports-'));
-  mkdirSync(artifacts, { recursive: true });
   // The webhook recipient: a plain HTTP server on loopback that keeps what it is sent.
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,19 +35,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/pulse-hook`;
-  pulse = await startPulse(
-    {
-      PULSE_DATA_DIR: dataDir,
-      PULSE_HOST: '127.0.0.1',
-      PULSE_PORT: '0',
-      PULSE_DEMO: 'on',
-      PULSE_DEMO_DAYS: '7',
-      PULSE_DEMO_LIVE_RATE: '0',
-      PULSE_LOG_LEVEL: 'warn',
-    },
-    { demoEvents: 20_000 },
-  );
-  await pulse.demoLoaded;
+  stack = await startE2eStack('reports');
+  ({ pulse, browser } = stack);
   const workspaceId = await demoWorkspaceId(pulse);
   const events: PulseEvent[] = [];
   for (let h = 0; h < hours; h++)
@@ -67,14 +52,11 @@ beforeAll(async () => {
         event: 'Opened',
       } as PulseEvent);
   await insertEvents(pulse.engines.warehouse, events, { dedupToken: 'reports-e2e-export-rows' });
-  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await pulse?.stop();
+  await stack?.stop();
   await new Promise((resolve) => receiver?.close(resolve));
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const exploreLink = (query: Record<string, unknown>, chart = 'table') =>
