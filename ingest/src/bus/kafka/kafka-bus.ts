@@ -55,6 +55,46 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     allowAutoTopicCreation: false,
   });
   let connecting: Promise<void> | undefined;
+  type Waiting = { messages: BusMessage[]; resolve(): void; reject(err: unknown): void };
+  const pending = new Map<string, { waiting: Waiting[]; sending: boolean }>();
+  /** Most messages in one merged send, well under the broker's record-batch size limit. */
+  const maxMergedMessages = 2000;
+  async function flush(topic: string, queue: { waiting: Waiting[]; sending: boolean }): Promise<void> {
+    queue.sending = true;
+    while (queue.waiting.length > 0) {
+      const group: Waiting[] = [];
+      let count = 0;
+      while (
+        queue.waiting.length > 0 &&
+        (group.length === 0 || count + queue.waiting[0]!.messages.length <= maxMergedMessages)
+      ) {
+        const next = queue.waiting.shift()!;
+        group.push(next);
+        count += next.messages.length;
+      }
+      try {
+        await connect();
+        await producer.send({
+          topic,
+          acks: -1,
+          compression: codec,
+          messages: group.flatMap((g) =>
+            g.messages.map((m) => ({
+              key: m.key,
+              value: m.value,
+              headers: m.headers,
+              timestamp: String(m.timestamp),
+            })),
+          ),
+        });
+        for (const g of group) g.resolve();
+      } catch (err) {
+        const failure = unavailable(err, `could not produce to ${topic}`);
+        for (const g of group) g.reject(failure);
+      }
+    }
+    queue.sending = false;
+  }
   const connect = () => {
     connecting ??= Promise.all([admin.connect(), producer.connect()]).then(
       () => {},
@@ -84,23 +124,20 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         })),
       });
     },
+    // Group commit: calls that arrive while a send is in flight ride together in the next one, so
+    // many small HTTP batches cost one produce round trip (the producer allows one in flight to
+    // keep per-partition order). Each caller resolves only when the send holding its messages is
+    // acknowledged by all in-sync replicas, and fails with it.
     async produce(topic, messages: BusMessage[]) {
-      try {
-        await connect();
-        await producer.send({
-          topic,
-          acks: -1,
-          compression: codec,
-          messages: messages.map((m) => ({
-            key: m.key,
-            value: m.value,
-            headers: m.headers,
-            timestamp: String(m.timestamp),
-          })),
-        });
-      } catch (err) {
-        throw unavailable(err, `could not produce to ${topic}`);
-      }
+      return new Promise<void>((resolve, reject) => {
+        let queue = pending.get(topic);
+        if (!queue) {
+          queue = { waiting: [], sending: false };
+          pending.set(topic, queue);
+        }
+        queue.waiting.push({ messages, resolve, reject });
+        if (!queue.sending) void flush(topic, queue);
+      });
     },
     async consume(consumerOptions: ConsumerOptions): Promise<BusConsumer> {
       await connect();
