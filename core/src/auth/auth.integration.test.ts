@@ -1,12 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import argon2 from 'argon2';
 import { generate } from 'otplib';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createMetadataStore, type MetadataStore } from '../metadata/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchMetadata } from '../testing/scratch-metadata.ts';
+import type { MetadataStore } from '../metadata/index.ts';
 import {
   checkPasswordPolicy,
   createAccountService,
@@ -22,30 +18,7 @@ import {
 } from './index.ts';
 
 /** The same suite on embedded PGlite and on a real PostgreSQL server, as the metadata suite. */
-const engines = {
-  async pglite(): Promise<{ store: MetadataStore; cleanup(): void }> {
-    const dir = mkdtempSync(join(tmpdir(), 'pulse-auth-'));
-    cpSync(inject('pgliteTemplate'), join(dir, 'data'), { recursive: true });
-    return {
-      store: await createMetadataStore({ databaseUrl: undefined, dataPath: join(dir, 'data') }),
-      cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    };
-  },
-  async postgres(): Promise<{ store: MetadataStore; cleanup(): void }> {
-    const name = `auth_${randomUUID().replaceAll('-', '')}`;
-    const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    return {
-      store: await createMetadataStore({
-        databaseUrl: inject('postgresUrl').replace(/\/postgres$/, `/${name}`),
-        dataPath: '',
-      }),
-      cleanup: () => {},
-    };
-  },
-};
+const engines = ['pglite', 'postgres'] as const;
 
 const goodPassword = 'violet kettle harbour 93';
 const serverSecret = 'test-server-secret-that-is-long-enough-0123456789';
@@ -97,9 +70,9 @@ describe('password policy and hashing', () => {
   });
 });
 
-describe.each(Object.keys(engines) as (keyof typeof engines)[])('accounts on %s', (engine) => {
+describe.each(engines)('accounts on %s', (engine) => {
   let store: MetadataStore;
-  let cleanup: () => void;
+  let cleanup: () => Promise<void>;
   let clock = new Date('2026-03-02T09:00:00.000Z');
   const now = () => clock;
   const advance = (ms: number) => {
@@ -110,16 +83,12 @@ describe.each(Object.keys(engines) as (keyof typeof engines)[])('accounts on %s'
   let mfa: ReturnType<typeof createMfaService>;
 
   beforeAll(async () => {
-    ({ store, cleanup } = await engines[engine]());
-    await store.migrate();
+    ({ store, cleanup } = await createScratchMetadata(engine));
     accounts = createAccountService(store.db, { now });
     sessions = createSessionService(store.db, { now });
     mfa = createMfaService(store.db, { now, serverSecret });
   });
-  afterAll(async () => {
-    await store.close();
-    cleanup();
-  });
+  afterAll(() => cleanup());
 
   const lockedFor = (err: unknown) => {
     expect(err).toMatchObject({ code: 'ACCOUNT_LOCKED' });
