@@ -23,6 +23,7 @@ const implicitAccess: { prefix: string; access: RouteAccess }[] = [
   { prefix: '/v1/', access: { public: true, reason: 'collector: authenticated by the write key' } },
 ];
 
+const touchEveryMs = 60_000;
 const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Permissions whose use reads warehouse data: each use goes into the audit log. */
 const dataPermissions = new Set<Permission>([
@@ -215,7 +216,9 @@ export async function authenticate(
   if (!sessionId) return anonymous;
   const check = await auth.sessions.validate(sessionId, { allowMfaPending: true });
   if (!check.valid) return anonymous;
-  await auth.sessions.touch(sessionId);
+  // Activity pushes the idle timeout back, but a busy page need not write on every request:
+  // once a minute is precise enough against a timeout of many minutes.
+  if (Date.now() - check.session.lastSeenAt.getTime() > touchEveryMs) await auth.sessions.touch(sessionId);
   if (check.session.mfaPending) return { ...anonymous, sessionId, mfaPendingUserId: check.user.id };
   const memberships = await auth.members.ofUser(check.user.id);
   const wanted = request.headers['x-pulse-workspace'];
