@@ -38,6 +38,8 @@ export interface ConsumerOptions {
    * gets fewer, larger batches (one warehouse part each). 0 hands over what there is at once.
    */
   lingerMs?: number;
+  /** Partitions handled at the same time (Kafka; default 3). Order within a partition holds. */
+  concurrency?: number;
   /**
    * Called per batch. The batch's offsets are committed only after it resolves; when it throws,
    * the same batch is offered again after a backoff (at-least-once; the ingester's deduplication

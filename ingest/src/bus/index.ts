@@ -13,4 +13,4 @@ export { createBus } from './create-bus.ts';
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded-log/embedded-bus.ts';
 export { partitionFor } from './partition-for.ts';
 export { createKafkaBus, type KafkaBusOptions } from './kafka/kafka-bus.ts';
-export { publishEvents } from './publish-events.ts';
+export { publishEvents, validatedHeader, validatedMark } from './publish-events.ts';

@@ -247,7 +247,8 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
         });
       }
       try {
-        for (const [family, count] of await publishEvents(bus, events, now)) produced.inc({ family }, count);
+        for (const [family, count] of await publishEvents(bus, events, now, { validated: true }))
+          produced.inc({ family }, count);
       } catch (err) {
         rejected.inc({ reason: 'bus_unavailable' });
         options.logger.warn({ err }, 'bus unavailable: answering 503');

@@ -105,11 +105,17 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
   // One span per batch, linked to the trace of every request whose events it carries (W3C
   // traceparent in the message headers): a trace leads from the HTTP request to the insert.
   async function handle(batch: MessageBatch): Promise<void> {
-    const links = batch.messages
-      .map((m) => trace.getSpanContext(propagation.extract(ROOT_CONTEXT, m.headers)))
-      .filter((c): c is SpanContext => c !== undefined)
-      .slice(0, 128)
-      .map((context) => ({ context }));
+    // Events of one request share its traceparent: extract each distinct one once, at most 128.
+    const links: { context: SpanContext }[] = [];
+    const seen = new Set<string>();
+    for (const m of batch.messages) {
+      const parent = m.headers.traceparent;
+      if (parent === undefined || seen.has(parent)) continue;
+      seen.add(parent);
+      const context = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, m.headers));
+      if (context) links.push({ context });
+      if (links.length === 128) break;
+    }
     await tracer.startActiveSpan(
       'ingest batch',
       {
@@ -170,8 +176,15 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
     }
     insertSeconds.observe((performance.now() - started) / 1000);
     const now = Date.now();
+    let lastHeader: string | undefined;
+    let receivedAt = Number.NaN;
     for (const r of rows) {
-      const receivedAt = Date.parse(r.message.headers['received-at'] ?? '');
+      // Events of one request share its receipt time: parse each distinct header once.
+      const header = r.message.headers['received-at'];
+      if (header !== lastHeader) {
+        lastHeader = header;
+        receivedAt = Date.parse(header ?? '');
+      }
       if (Number.isNaN(receivedAt)) continue;
       freshness.observe((now - receivedAt) / 1000);
       recentFreshness.push((now - receivedAt) / 1000);

@@ -22,20 +22,29 @@ export function runPipeline(
 ): { rows: RowOut[]; deadLetters: DeadLetter[] } {
   const rows: RowOut[] = [];
   const deadLetters: DeadLetter[] = [];
+  const steps = ingestSteps as readonly Step<unknown, unknown>[];
+  // Outcomes are tallied per batch and counted once per step and outcome (a labelled counter
+  // increment per event and step cost more than the steps themselves).
+  const passed = steps.map(() => 0);
   for (const message of messages) {
     let value: unknown = message;
     let failed = false;
-    for (const step of ingestSteps as readonly Step<unknown, unknown>[]) {
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
       const outcome = step.run(value);
-      counter?.inc({ step: step.name, outcome: outcome.ok ? 'ok' : outcome.reason });
       if (!outcome.ok) {
+        counter?.inc({ step: step.name, outcome: outcome.reason });
         deadLetters.push({ message, step: step.name, reason: outcome.reason, detail: outcome.detail });
         failed = true;
         break;
       }
+      passed[i]!++;
       value = outcome.value;
     }
     if (!failed) rows.push(value as RowOut);
   }
+  steps.forEach((step, i) => {
+    if (passed[i]! > 0) counter?.inc({ step: step.name, outcome: 'ok' }, passed[i]!);
+  });
   return { rows, deadLetters };
 }

@@ -1,5 +1,4 @@
-import { promisify } from 'node:util';
-import { zstdCompress, zstdDecompress } from 'node:zlib';
+import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import kafkajs from 'kafkajs';
 
 export type KafkaCompression = 'gzip' | 'zstd' | 'none';
@@ -8,9 +7,6 @@ export type KafkaCompression = 'gzip' | 'zstd' | 'none';
 // cannot see as named exports: take them from the default export.
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
-
-const compress = promisify(zstdCompress);
-const decompress = promisify(zstdDecompress);
 
 /**
  * The kafkajs codec for a configured compression, registering ZSTD on first use. kafkajs ships only
@@ -34,9 +30,11 @@ export function topicCompressionType(compression: KafkaCompression): string {
 }
 
 function registerZstd(): void {
+  // Synchronous on purpose: a record batch is tens of kilobytes at most, and the thread-pool round
+  // trip of the async API cost three times the CPU of the compression itself (bench/README.md).
   CompressionCodecs[CompressionTypes.ZSTD] = () => ({
     // kafkajs hands an Encoder whose buffer holds the record batch's records.
-    compress: (encoder: { buffer: Buffer }) => compress(encoder.buffer),
-    decompress: (buffer: Buffer) => decompress(buffer),
+    compress: async (encoder: { buffer: Buffer }) => zstdCompressSync(encoder.buffer),
+    decompress: async (buffer: Buffer) => zstdDecompressSync(buffer),
   });
 }

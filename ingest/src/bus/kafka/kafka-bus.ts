@@ -11,7 +11,7 @@ export interface KafkaBusOptions {
   /**
    * Settings of every topic `ensureTopics` creates (PULSE_KAFKA_*): `partitions` overrides the
    * count the caller asks for. Existing topics are never altered. Defaults: the caller's count,
-   * replication 1, gzip.
+   * replication 1, zstd.
    */
   topics?: { partitions?: number; replicationFactor?: number; compression?: KafkaCompression };
   /**
@@ -31,7 +31,7 @@ export interface KafkaBusOptions {
  */
 export function createKafkaBus(options: KafkaBusOptions): Bus {
   const { logger } = options;
-  const compression = options.topics?.compression ?? 'gzip';
+  const compression = options.topics?.compression ?? 'zstd';
   const codec = kafkaCodec(compression);
   const kafka = new Kafka({
     clientId: options.clientId,
@@ -157,6 +157,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        // Partitions are handled side by side: one partition's decode and validation overlap
+        // another's warehouse insert and offset commits (each keeps its own order and intent).
+        partitionsConsumedConcurrently: consumerOptions.concurrency ?? 3,
         eachBatch: async ({
           batch,
           heartbeat,
