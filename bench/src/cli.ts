@@ -1,4 +1,4 @@
-// `npm run bench -- <name> [--events N] [--rows N]`: runs one benchmark from bench/src/*.bench.ts.
+// `npm run bench -- <name> [--events N] [--rows N] [--rebuild]`: runs one benchmark from bench/src/*.bench.ts.
 // Each prints its figures next to a baseline measured in the same run, as ratios.
 import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -8,20 +8,26 @@ const available = readdirSync(new URL('.', import.meta.url))
   .map((f) => f.replace('.bench.ts', ''));
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { help: { type: 'boolean', short: 'h' }, events: { type: 'string' }, rows: { type: 'string' } },
+  options: {
+    help: { type: 'boolean', short: 'h' },
+    events: { type: 'string' },
+    rows: { type: 'string' },
+    rebuild: { type: 'boolean' },
+  },
 });
 const name = positionals[0];
 
 if (values.help || !name || !available.includes(name)) {
   console.log(
-    `usage: npm run bench -- <name> [--events N] [--rows N]\n\nbenchmarks: ${available.join(', ')}\nresults and the machine they ran on: bench/README.md`,
+    `usage: npm run bench -- <name> [--events N] [--rows N] [--rebuild]\n\n--rebuild: build the cached demo dataset (query bench) anew\n\nbenchmarks: ${available.join(', ')}\nresults and the machine they ran on: bench/README.md`,
   );
   process.exit(values.help ? 0 : 2);
 }
 const bench = (await import(`./${name}.bench.ts`)) as {
-  run(options: { events?: number; rows?: number }): Promise<void>;
+  run(options: { events?: number; rows?: number; rebuild?: boolean }): Promise<void>;
 };
 await bench.run({
   events: values.events ? Number(values.events) : undefined,
   rows: values.rows ? Number(values.rows) : undefined,
+  rebuild: values.rebuild === true,
 });
