@@ -460,6 +460,32 @@ GROUP BY
     feature,
     automation;
 
+CREATE TABLE product_actors_day
+(
+    `workspace_id` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `actors` AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYear(bucket)
+ORDER BY (workspace_id, bucket)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW product_actors_day_mv TO product_actors_day
+(
+    `workspace_id` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `actors` AggregateFunction(uniqExact, String)
+)
+AS SELECT
+    workspace_id,
+    toStartOfDay(timestamp) AS bucket,
+    uniqExactState(actor_id) AS actors
+FROM product_events
+GROUP BY
+    workspace_id,
+    bucket;
+
 CREATE TABLE product_events
 (
     `event_id` String,

@@ -115,6 +115,14 @@ describe('the KPI library on known data', () => {
     }
   });
 
+  it('answers DAU from the daily-actors rollup, and from the activity rollup when broken down', async () => {
+    const plain = await query({ metrics: ['dau'] });
+    expect(plain.plan.map((p) => p.table)).toEqual(['product_actors_day']);
+    expect(plain.rows[0]?.dau).toBeCloseTo(2.5, 9);
+    const byType = await query({ metrics: ['dau'], dimensions: ['type'] });
+    expect(byType.plan.map((p) => p.table)).toEqual(['product_activity_day']);
+  });
+
   it('breaks engagement down by platform with shares that add up to one', async () => {
     const result = await query({ metrics: ['engagements', 'engagement_share'], dimensions: ['platform'] });
     expect(result.rows).toEqual([

@@ -122,6 +122,18 @@ const productRollup = (grain: RollupGrain): EventsRollup => ({
   },
 });
 
+/**
+ * Distinct people per UTC day and nothing else (0004_daily_actors.sql): listed before the product
+ * rollups so that DAU and the like, asked without dimensions, merge one state a day instead of
+ * one per event kind.
+ */
+const dailyActorsRollup: EventsRollup = {
+  table: 'product_actors_day',
+  grain: 'day',
+  dimensions: {},
+  measures: { 'count_distinct:actor_id': { column: 'actors', merge: 'uniqExactMerge' } },
+};
+
 const crmDims = {
   source: dim('source', 'CRM: salesforce, hubspot or pipedrive', 'string', 'public'),
   entity: dim('entity', 'contact, lead, company or deal', 'string', 'public'),
@@ -258,7 +270,7 @@ export const metricSources: MetricSource[] = [
     from: 'product_events',
     time: 'timestamp',
     dimensions: productDims,
-    rollups: [productRollup('minute'), productRollup('hour'), productRollup('day')],
+    rollups: [dailyActorsRollup, productRollup('minute'), productRollup('hour'), productRollup('day')],
   },
   {
     kind: 'events',

@@ -9,6 +9,9 @@ import { migrate, migrationStatus } from './migrate.ts';
 let warehouse: Warehouse;
 let root: string;
 let dir: string;
+/** The number the next migration would take, so the test holds as migrations are added. */
+const next = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).length + 1;
+const extraFile = `${String(next).padStart(4, '0')}_extra.sql`;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'pulse-migrate-'));
@@ -42,21 +45,21 @@ describe('migrate', () => {
 
   it('lists a new migration as pending and applies only it', async () => {
     writeFileSync(
-      join(dir, '0004_extra.sql'),
+      join(dir, extraFile),
       'CREATE TABLE IF NOT EXISTS extra_table {{on_cluster}} (event_id String) ENGINE = {{engine:MergeTree()}} ORDER BY event_id;',
     );
-    expect((await migrationStatus(warehouse, dir)).at(-1)).toMatchObject({ version: 4, appliedAt: null });
+    expect((await migrationStatus(warehouse, dir)).at(-1)).toMatchObject({ version: next, appliedAt: null });
     expect((await migrate(warehouse, { dir })).map((m) => m.name)).toEqual(['extra']);
   });
 
   it('refuses a migration whose file changed after it was applied, naming the file', async () => {
     writeFileSync(
-      join(dir, '0004_extra.sql'),
+      join(dir, extraFile),
       'CREATE TABLE IF NOT EXISTS extra_table_changed (event_id String) ENGINE = MergeTree ORDER BY event_id;',
     );
     await expect(migrate(warehouse, { dir })).rejects.toMatchObject({
       code: 'MIGRATION_CHECKSUM_MISMATCH',
-      message: 'warehouse migration 0004_extra.sql changed after it was applied',
+      message: `warehouse migration ${extraFile} changed after it was applied`,
       hint: expect.stringContaining('new migration'),
     });
   });

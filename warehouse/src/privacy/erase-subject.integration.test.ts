@@ -152,6 +152,16 @@ describe('erasure of a data subject', () => {
         { day: privacyDays[1], events: '1', actors: '1', sessions: '1' },
       ]);
     }
+    // The daily-actors rollup (DAU without dimensions) loses Erin on both days too.
+    expect(totalsBefore.product_actors_day).toEqual([
+      { day: privacyDays[0], actors: '4' },
+      { day: privacyDays[1], actors: '2' },
+    ]);
+    expect(totalsAfter.product_actors_day).toEqual([
+      { day: privacyDays[0], actors: '2' },
+      { day: privacyDays[1], actors: '1' },
+    ]);
+    expect(result.rebuilt.product_actors_day).toEqual(privacyDays);
     for (const rollup of ['crm_activity_hour', 'crm_activity_day']) {
       expect(totalsAfter[rollup]).toEqual([
         { day: privacyDays[0], changes: '1', entities: '1' },

@@ -68,6 +68,12 @@ export const rollupRebuilds: Readonly<Record<string, RollupRebuild>> = {
     groupBy: productGroupBy,
     checks: productChecks,
   },
+  product_actors_day: {
+    source: 'product_events',
+    select: 'workspace_id, toStartOfDay(timestamp) AS bucket, uniqExactState(actor_id) AS actors',
+    groupBy: 'workspace_id, bucket',
+    checks: { actors: productChecks.actors as [string, string] },
+  },
   crm_activity_hour: {
     source: 'crm_entity_events',
     select: crmSelect('toStartOfHour(timestamp)'),

@@ -23,7 +23,12 @@ export const subjectTables: readonly SubjectTable[] = [
       OR has({anonymousIds:Array(String)}, anonymous_id)
       OR (type = 'alias' AND has({anonymousIds:Array(String)}, previous_id))
       OR (type = 'identify' AND has({emails:Array(String)}, lower(JSONExtractString(properties, 'email')))))`,
-    rollups: ['product_activity_minute', 'product_activity_hour', 'product_activity_day'],
+    rollups: [
+      'product_activity_minute',
+      'product_activity_hour',
+      'product_activity_day',
+      'product_actors_day',
+    ],
   },
   {
     table: 'social_comments',
