@@ -1,11 +1,14 @@
 import type { ResultColumn, ResultRow } from '@pulse/warehouse';
-import ExcelJS from 'exceljs';
 import type { ByteSink } from './byte-sink.ts';
 import { columnHeader } from './format-value.ts';
 import type { ReportDocument, ReportTile } from './report-document.ts';
 import { tileRows } from './report-document.ts';
 import { safeSheetNames } from './sheet-names.ts';
 import { wallClockAsUtcFields, wallClockToDateUtcFields } from './wall-clock-time.ts';
+import { type CellStyles, createCellStyles } from './xlsx/cell-styles.ts';
+import { createSheetWriter, columnLetters, type XlsxValue } from './xlsx/sheet-writer.ts';
+import { sheetPath, workbookParts } from './xlsx/workbook-parts.ts';
+import { createZipWriter, type ZipWriter } from './xlsx/zip-writer.ts';
 
 const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 const DATE_FORMAT = 'yyyy-mm-dd';
@@ -16,57 +19,73 @@ const numFmtByFormat: Record<string, string> = {
 };
 /** Rows looked at to size the columns; widths must be known before the first row is written. */
 const WIDTH_SAMPLE_ROWS = 500;
-const ROWS_PER_YIELD = 1000;
 
 /**
  * A workbook written as a stream: a Summary sheet, then one sheet per tile with typed cells
  * (numbers, real dates, percent/currency/duration formats), a bold frozen header and a filter.
+ * The sheet XML goes straight into a deflate stream that waits for the sink, so memory stays
+ * flat however many rows a tile has (exceljs's writer ignored backpressure: a 1M-row sheet
+ * piled up ~200 MB of uncompressed XML, and took 20 s).
  */
 export async function renderXlsx(doc: ReportDocument, sink: ByteSink): Promise<void> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-    stream: sink.stream,
-    useStyles: true,
-    useSharedStrings: false,
-  });
-  workbook.creator = 'Pulse';
-  workbook.created = doc.generatedAt;
+  const zip = createZipWriter(sink);
+  const styles = createCellStyles();
   const names = safeSheetNames(['Summary', ...doc.tiles.map((t) => t.title)]);
-  writeSummary(workbook.addWorksheet(names[0]!), doc, names.slice(1));
-  for (const [i, tile] of doc.tiles.entries()) await writeTile(workbook, names[i + 1]!, tile, doc, sink);
-  await workbook.commit();
+  const sheets = names.map((name, i) => {
+    const columns = i === 0 ? 0 : doc.tiles[i - 1]!.result.columns.length;
+    return columns > 0 ? { name, filterRange: `$A$1:$${columnLetters(columns - 1)}$1` } : { name };
+  });
+  for (const [path, xml] of workbookParts(sheets, {
+    creator: 'Pulse',
+    title: doc.title,
+    created: doc.generatedAt,
+  }))
+    await zip.add(path, xml);
+  await writeSummary(zip, styles, doc, names.slice(1));
+  for (const [i, tile] of doc.tiles.entries()) await writeTile(zip, styles, i + 1, tile, doc);
+  await zip.add('xl/styles.xml', styles.xml());
+  await zip.finish();
 }
 
-function writeSummary(sheet: ExcelJS.Worksheet, doc: ReportDocument, sheetNames: string[]): void {
-  sheet.columns = [{ width: 24 }, { width: 60 }];
-  const add = (label: string, value: string | Date, bold = false) => {
-    const row = sheet.addRow([label, value]);
-    row.getCell(1).font = { bold: true };
-    if (bold) row.getCell(2).font = { bold: true, size: 14 };
-    if (value instanceof Date) row.getCell(2).numFmt = DATE_TIME_FORMAT;
-    row.commit();
-  };
-  add('Report', doc.title, true);
-  add('Period', doc.period);
-  add(`Generated at (${doc.timezone})`, wallClockToDateUtcFields(doc.generatedAt, doc.timezone));
-  add(`Data as of (${doc.timezone})`, wallClockToDateUtcFields(doc.dataAsOf, doc.timezone));
-  add('Time zone', doc.timezone);
-  if (doc.filters.length === 0) add('Filters', 'none');
-  for (const [i, filter] of doc.filters.entries()) add(i === 0 ? 'Filters' : '', filter);
-  sheet.addRow([]).commit();
+async function writeSummary(
+  zip: ZipWriter,
+  styles: CellStyles,
+  doc: ReportDocument,
+  sheetNames: string[],
+): Promise<void> {
+  const label = styles.id({ bold: true });
+  const title = styles.id({ bold: true, size: 14 });
+  const date = styles.id({ numFmt: DATE_TIME_FORMAT });
+  const sheet = createSheetWriter(zip.open(sheetPath(0)), {
+    columns: [
+      { width: 24, style: 0 },
+      { width: 60, style: 0 },
+    ],
+    headerRow: false,
+  });
+  const add = (name: string, value: string | Date, bold = false) =>
+    sheet.row([name, value], [label, bold ? title : value instanceof Date ? date : 0]);
+  await add('Report', doc.title, true);
+  await add('Period', doc.period);
+  await add(`Generated at (${doc.timezone})`, wallClockToDateUtcFields(doc.generatedAt, doc.timezone));
+  await add(`Data as of (${doc.timezone})`, wallClockToDateUtcFields(doc.dataAsOf, doc.timezone));
+  await add('Time zone', doc.timezone);
+  if (doc.filters.length === 0) await add('Filters', 'none');
+  for (const [i, filter] of doc.filters.entries()) await add(i === 0 ? 'Filters' : '', filter);
+  await sheet.row([]);
   for (const [i, tile] of doc.tiles.entries())
-    add(i === 0 ? 'Sheets' : '', `${sheetNames[i]}: ${tile.title}`);
-  sheet.commit();
+    await add(i === 0 ? 'Sheets' : '', `${sheetNames[i]}: ${tile.title}`);
+  await sheet.close();
 }
 
 async function writeTile(
-  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
-  name: string,
+  zip: ZipWriter,
+  styles: CellStyles,
+  index: number,
   tile: ReportTile,
   doc: ReportDocument,
-  sink: ByteSink,
 ): Promise<void> {
   const columns = tile.result.columns;
-  const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
   const headers = columns.map((c) => headerText(c, doc.timezone));
   const rows = tileRows(tile)[Symbol.asyncIterator]();
   const sample: ResultRow[] = [];
@@ -75,36 +94,23 @@ async function writeTile(
     if (next.done) break;
     sample.push(next.value);
   }
-  // Number formats go on the columns once, not on each of a million cells: a per-cell style
-  // costs an object per cell while writing, which dominated time and memory of big exports.
+  // Number formats go on the columns once; a cell refers to its column's style by index.
   const formats = columns.map((c) => columnNumFmt(c, sample));
-  sheet.columns = columns.map((c, i) => ({
-    width: columnWidth(c, headers[i]!, sample),
-    ...(formats[i] ? { style: { numFmt: formats[i] } } : {}),
-  }));
-  if (columns.length > 0)
-    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } };
-  const header = sheet.addRow(headers);
-  header.font = { bold: true };
-  header.commit();
-  let written = 0;
-  const write = async (row: ResultRow) => {
-    const xlsxRow = sheet.addRow(columns.map((c) => cellValue(c, row[c.name])));
-    xlsxRow.commit();
-    if (++written % ROWS_PER_YIELD === 0) await letOutputCatchUp(sink);
-  };
+  const sheet = createSheetWriter(zip.open(sheetPath(index)), {
+    columns: columns.map((c, i) => ({
+      width: columnWidth(c, headers[i]!, sample),
+      style: styles.id(formats[i] ? { numFmt: formats[i] } : {}),
+    })),
+    headerRow: true,
+  });
+  await sheet.row(
+    headers,
+    formats.map((numFmt) => styles.id(numFmt ? { bold: true, numFmt } : { bold: true })),
+  );
+  const write = (row: ResultRow) => sheet.row(columns.map((c) => cellValue(c, row[c.name])));
   for (const row of sample) await write(row);
   for (let next = await rows.next(); !next.done; next = await rows.next()) await write(next.value);
-  sheet.commit();
-}
-
-/**
- * Committed rows go into the zip stream synchronously; yielding lets the zip compress them and
- * waiting for `drain` keeps a slow reader from making the workbook pile up in memory.
- */
-async function letOutputCatchUp(sink: ByteSink): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  while (sink.stream.writableNeedDrain) await new Promise((resolve) => sink.stream.once('drain', resolve));
+  await sheet.close();
 }
 
 function headerText(column: ResultColumn, timezone: string): string {
@@ -112,7 +118,7 @@ function headerText(column: ResultColumn, timezone: string): string {
   return column.type === 'time' ? `${text} (${timezone})` : text;
 }
 
-function cellValue(column: ResultColumn, value: string | number | null | undefined): ExcelJS.CellValue {
+function cellValue(column: ResultColumn, value: string | number | null | undefined): XlsxValue {
   if (value === null || value === undefined) return null;
   if (column.type === 'time' && typeof value === 'string') return wallClockAsUtcFields(value) ?? value;
   if (column.format === 'duration' && typeof value === 'number') return value / 86_400;
