@@ -1,6 +1,7 @@
 // Reports (issue 7): a 1M-row result exported as CSV by our renderer and by the engine's own
-// CSV writer (the baseline), as Parquet from the engine, as XLSX in a child process (time and
-// peak RSS), and a 6-chart PDF next to an empty PDF. Ratios are measured in the same run.
+// CSV writer (the baseline), as Parquet from the engine, as XLSX the way the product writes it
+// (time, and the peak RSS of the engine's process and of the renderer's), and a 6-chart PDF next
+// to an empty PDF. Ratios are measured in the same run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,15 +87,26 @@ export async function run(options: { rows?: number }): Promise<void> {
         .trim()
         .split('\n')
         .at(-1)!,
-    ) as { seconds: number; bytes: number; rssBeforeMb: number; peakRssMb: number };
-    console.log(`\nXLSX, ${rows.toLocaleString('en')} rows, in a child process`);
+    ) as {
+      seconds: number;
+      bytes: number;
+      engineOpenMb: number;
+      enginePeakMb: number;
+      rendererPeakMb: number;
+      longestStallMs: number;
+    };
+    console.log(
+      `\nXLSX, ${rows.toLocaleString('en')} rows, as the product exports it (engine process + renderer process)`,
+    );
     console.log(
       `  ${child.seconds.toFixed(1)} s (target ≤ 30 s)  ${rate(child.seconds)}  ${(child.bytes / 2 ** 20).toFixed(1)} MB  ` +
         `${(child.seconds / engineCsv.seconds).toFixed(1)}× the engine CSV time`,
     );
     console.log(
-      `  peak RSS ${child.peakRssMb.toFixed(0)} MB (target ≤ 300 MB); ${child.rssBeforeMb.toFixed(0)} MB of it was ` +
-        `there after opening the engine, so the export added ${(child.peakRssMb - child.rssBeforeMb).toFixed(0)} MB`,
+      `  renderer process peak RSS ${child.rendererPeakMb.toFixed(0)} MB (target ≤ 300 MB)\n` +
+        `  engine process: ${child.engineOpenMb.toFixed(0)} MB after opening chDB (baseline), peak ${child.enginePeakMb.toFixed(0)} MB ` +
+        `(+${(child.enginePeakMb - child.engineOpenMb).toFixed(0)} MB: the engine running the query)\n` +
+        `  longest event-loop stall in the engine process during the export ${child.longestStallMs.toFixed(0)} ms`,
     );
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -1,13 +1,12 @@
-import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { ResultColumn, ResultRow, Warehouse } from '@pulse/warehouse';
 import { columnHeader } from '../renderers/format-value.ts';
 import { csvField } from '../renderers/render-csv.ts';
-import { renderReport } from '../renderers/render-report.ts';
 import type { ReportDocument } from '../renderers/report-document.ts';
 import type { ExportFormat } from './export-request.ts';
 import type { ExportSource } from './export-source.ts';
-import { EXPORT_QUERY_SETTINGS, streamResultRows } from './stream-result-rows.ts';
+import { renderInChild } from './render-in-child.ts';
+import { EXPORT_QUERY_SETTINGS, streamResultBytes } from './stream-result-rows.ts';
 
 export interface ExportProgress {
   rowsWritten: number;
@@ -33,6 +32,8 @@ export interface WrittenExport {
   bytes: number;
   contentType: string;
   extension: string;
+  /** Peak resident memory of the renderer process, for formats rendered in one (XLSX, PDF, Arrow). */
+  rendererPeakRssBytes?: number;
 }
 
 export const exportMedia: Record<ExportFormat, { contentType: string; extension: string }> = {
@@ -48,8 +49,9 @@ export const exportMedia: Record<ExportFormat, { contentType: string; extension:
 
 /**
  * Writes one export file. CSV and Parquet of a plain query come from the engine itself (no row
- * becomes a JavaScript object); XLSX, PDF and Arrow stream the engine's rows through the
- * renderers. Either way memory holds one chunk of rows, and aborting `signal` stops the query.
+ * becomes a JavaScript object); XLSX, PDF and Arrow are rendered in a child process fed with the
+ * engine's rows (see `renderInChild`). Either way memory holds one chunk of rows, and aborting
+ * `signal` stops the query and the renderer.
  */
 export async function writeExport(options: WriteExportOptions): Promise<WrittenExport> {
   const { source, format } = options;
@@ -121,38 +123,42 @@ async function writeRendered(options: WriteExportOptions): Promise<WrittenExport
   const computed = source.computeRows ? await source.computeRows() : undefined;
   signal?.throwIfAborted();
   const columns = computed?.columns ?? source.columns;
-  let rows = 0;
-  const out = createWriteStream(options.path, { flags: 'wx' });
-  const rowsIterable = countRows(
-    computed?.rows ?? streamResultRows(warehouse, source.statement, columns, signal),
-    () => {
-      rows++;
-      if (rows % 5000 === 0) options.onProgress?.({ rowsWritten: rows, bytesWritten: out.bytesWritten });
+  const { document } = options;
+  const rendered = await renderInChild({
+    job: {
+      format,
+      path: options.path,
+      csvBom: options.csvBom ?? false,
+      document: {
+        ...document,
+        generatedAt: document.generatedAt.toISOString(),
+        dataAsOf: document.dataAsOf.toISOString(),
+      },
+      tile: { title: document.title, result: resultShell(source, columns), chart: 'table' },
     },
-    signal,
-  );
-  const document: ReportDocument = {
-    ...options.document,
-    tiles: [
-      { title: options.document.title, result: resultShell(source, columns), rowsIterable, chart: 'table' },
-    ],
+    rows: computed ? jsonLines(computed.rows) : streamResultBytes(warehouse, source.statement, signal),
+    ...(signal ? { signal } : {}),
+    onProgress: (p) => options.onProgress?.({ rowsWritten: p.rows, bytesWritten: p.bytes }),
+  });
+  options.onProgress?.({ rowsWritten: rendered.rows, bytesWritten: rendered.bytes });
+  return {
+    rows: rendered.rows,
+    bytes: rendered.bytes,
+    ...exportMedia[format],
+    rendererPeakRssBytes: rendered.peakRssBytes,
   };
-  const rendered = await renderReport(document, format, out, { csvBom: options.csvBom ?? false });
-  options.onProgress?.({ rowsWritten: rows, bytesWritten: rendered.bytes });
-  return { rows, bytes: rendered.bytes, contentType: rendered.contentType, extension: rendered.extension };
 }
 
-/** Counts rows on their way to a renderer, and stops feeding it the moment the export is cancelled. */
-async function* countRows(
-  rows: AsyncIterable<ResultRow> | Iterable<ResultRow>,
-  onRow: () => void,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<ResultRow> {
-  for await (const row of rows) {
-    signal?.throwIfAborted();
-    onRow();
-    yield row;
-  }
+/** Rows computed in this process, as the same JSONEachRow bytes the engine would send. */
+async function* jsonLines(rows: ResultRow[]): AsyncGenerator<Uint8Array> {
+  const encoder = new TextEncoder();
+  for (let i = 0; i < rows.length; i += 1000)
+    yield encoder.encode(
+      `${rows
+        .slice(i, i + 1000)
+        .map((row) => JSON.stringify(row))
+        .join('\n')}\n`,
+    );
 }
 
 function resultShell(

@@ -1,10 +1,5 @@
-import { PulseError } from '@pulse/core';
+import { PulseError } from '@pulse/core/errors/pulse-error';
 import { createByteSink } from './byte-sink.ts';
-import { renderArrow } from './render-arrow.ts';
-import { renderCsv } from './render-csv.ts';
-import { renderParquet } from './render-parquet.ts';
-import { renderPdf } from './render-pdf.ts';
-import { renderXlsx } from './render-xlsx.ts';
 import type { RenderedReport, RenderOptions, ReportDocument, ReportFormat } from './report-document.ts';
 
 const formats: Record<ReportFormat, { contentType: string; extension: string }> = {
@@ -35,11 +30,15 @@ export async function renderReport(
     });
   const sink = createByteSink(out);
   try {
-    if (format === 'csv') await renderCsv(doc, sink, options.csvBom ?? false);
-    else if (format === 'xlsx') await renderXlsx(doc, sink);
-    else if (format === 'arrow') await renderArrow(doc, sink);
-    else if (format === 'parquet') await renderParquet(doc, sink, options.warehouse);
-    else await renderPdf(doc, sink);
+    // Each renderer is loaded when first asked for: the PDF one brings ECharts and ~40 MB of
+    // fonts, which a process that only writes spreadsheets (the export renderer) never needs.
+    if (format === 'csv')
+      await (await import('./render-csv.ts')).renderCsv(doc, sink, options.csvBom ?? false);
+    else if (format === 'xlsx') await (await import('./render-xlsx.ts')).renderXlsx(doc, sink);
+    else if (format === 'arrow') await (await import('./render-arrow.ts')).renderArrow(doc, sink);
+    else if (format === 'parquet')
+      await (await import('./render-parquet.ts')).renderParquet(doc, sink, options.warehouse);
+    else await (await import('./render-pdf.ts')).renderPdf(doc, sink);
     return { bytes: await sink.finish(), ...meta };
   } catch (err) {
     sink.stream.destroy();

@@ -1,4 +1,4 @@
-import { PulseError } from '@pulse/core';
+import { PulseError } from '@pulse/core/errors/pulse-error';
 import type { ResultColumn } from '@pulse/warehouse';
 
 /**
