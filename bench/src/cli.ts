@@ -19,7 +19,7 @@ const name = positionals[0];
 
 if (values.help || !name || !available.includes(name)) {
   console.log(
-    `usage: npm run bench -- <name> [--events N] [--rows N] [--rebuild]\n\n--rebuild: build the cached demo dataset (query bench) anew\n\nbenchmarks: ${available.join(', ')}\nresults and the machine they ran on: bench/README.md`,
+    `usage: npm run bench -- <name> [--events N] [--rows N] [--rebuild]\n\n--rebuild: build the cached demo dataset (query and dashboard benches) anew\n\nbenchmarks: ${available.join(', ')}\nresults and the machine they ran on: bench/README.md`,
   );
   process.exit(values.help ? 0 : 2);
 }

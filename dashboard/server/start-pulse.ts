@@ -28,7 +28,7 @@ import {
 } from '@pulse/warehouse';
 import { loadMetricCatalog } from '@pulse/models';
 import { createDownloadArea, createReportScheduler, recipientKeys } from '@pulse/reports';
-import { createExportJobs } from '@pulse/reports/exports/index';
+import { createExportJobs, createSqlExportJobStore } from '@pulse/reports/exports/index';
 import { startRetentionSchedule } from '@pulse/warehouse/privacy/index';
 import { createSiemForwarder } from '@pulse/core/audit/index';
 import { createOidcService } from '@pulse/core/auth/index';
@@ -116,7 +116,15 @@ export async function startPulse(
     throw err;
   }
 
-  const ingester = await createIngester({ bus, warehouse, logger, metrics });
+  // Live dashboards of a workspace refresh as soon as its rows are in (bound once routes exist).
+  let onInserted: (workspaceIds: ReadonlySet<string>) => void = () => {};
+  const ingester = await createIngester({
+    bus,
+    warehouse,
+    logger,
+    metrics,
+    onInserted: (workspaceIds) => onInserted(workspaceIds),
+  });
   // Raw events older than PULSE_RETENTION_*_DAYS are dropped now and daily (whole partitions).
   const retention = startRetentionSchedule(warehouse, config.retention, { logger });
   const { workspace, writeKeys } = await ensureDemoWorkspace(metadata);
@@ -213,10 +221,12 @@ export async function startPulse(
     ),
     onError: (err, context) => logger.warn({ err, ...context }, 'report run problem'),
   });
-  const exportJobs = createExportJobs({
+  const exportJobs = await createExportJobs({
     warehouse,
     catalog: catalog.metrics,
     directory: join(config.dataDir, 'exports'),
+    store: createSqlExportJobStore(metadata.db),
+    onError: (err, context) => logger.warn({ err, ...context }, 'export job state not saved'),
   });
 
   const sveltekitHandler = options.withoutDashboard
@@ -232,7 +242,7 @@ export async function startPulse(
       registerCollector(app, { bus, config: config.collector, resolveWriteKey, logger, metrics });
       registerMetricRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
       registerPolicyRoutes(app, { metadata, catalog: catalog.metrics, audit: auth.audit });
-      registerDashboardRoutes(app, {
+      const dashboards = registerDashboardRoutes(app, {
         warehouse,
         catalog: catalog.metrics,
         metadata,
@@ -240,6 +250,9 @@ export async function startPulse(
         logger,
         pipeline: services.overview.pipeline,
       });
+      onInserted = (workspaceIds) => {
+        for (const id of workspaceIds) dashboards.nudge(id);
+      };
       registerExploreRoutes(app, { warehouse, catalog: catalog.metrics, metadata });
       registerReportRoutes(app, { metadata, scheduler: reportScheduler });
       registerExportRoutes(app, { exports: exportJobs, metadata });

@@ -6,7 +6,7 @@
 // never leaks into the next run.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDemoHistory } from '@pulse/ingest/demo/load-demo';
 import { createWarehouse, loadMigrations, type Warehouse } from '@pulse/warehouse';
@@ -24,6 +24,10 @@ export interface DatasetManifest {
   workspace: string;
   end: string;
   builtAt: string;
+  /** The builder that made it (absent: 1); only a dataset of this builder is migrated forward. */
+  builderVersion?: number;
+  /** Set when an older schema's dataset was migrated to this one instead of rebuilt. */
+  migratedFrom?: string;
 }
 
 export interface BenchDataset {
@@ -45,7 +49,7 @@ export const datasetDatabase = 'bench';
 const baseSeed = 3;
 const defaultBaseEvents = 1_000_000;
 /** Bump when the way the dataset is built changes, so old caches are not reused. */
-const builderVersion = 1;
+export const builderVersion = 1;
 const defaultRoot = new URL('../../../data/bench-datasets/', import.meta.url).pathname;
 
 /** Migrations and builder version: a cached dataset is reused only for the same schema. */
@@ -55,12 +59,21 @@ export function schemaKey(): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-export const datasetPath = (events: number, root = defaultRoot) =>
-  join(root, `demo-${events}-${schemaKey()}`);
+/**
+ * The dataset's directory. A workspace other than the default one (the dashboard benchmark needs a
+ * UUID, as Pulse's metadata names workspaces) is a dataset of its own.
+ */
+export const datasetPath = (events: number, root = defaultRoot, workspace = datasetWorkspace) =>
+  join(
+    root,
+    `demo-${events}-${schemaKey()}${workspace === datasetWorkspace ? '' : `-${workspace.slice(0, 13)}`}`,
+  );
 
 /**
  * Opens a working clone of the `events`-sized dataset, building it first (in a child process,
- * since chDB opens one data path per process) when it is not cached or `rebuild` is set.
+ * since chDB opens one data path per process) when it is not cached or `rebuild` is set. A
+ * dataset cached before a new migration is migrated forward, as a deployment would be, instead
+ * of rebuilt (minutes less); `rebuild` builds from scratch regardless.
  */
 export async function openBenchDataset(options: {
   events: number;
@@ -68,17 +81,8 @@ export async function openBenchDataset(options: {
   root?: string;
 }): Promise<BenchDataset> {
   const root = options.root ?? defaultRoot;
-  const path = datasetPath(options.events, root);
-  const manifestFile = join(path, 'dataset.json');
-  const built = options.rebuild === true || !existsSync(manifestFile);
-  if (built) {
-    rmSync(path, { recursive: true, force: true });
-    await buildInChild(options.events, path);
-  }
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as DatasetManifest;
   const work = join(root, `work-${process.pid}`);
-  rmSync(work, { recursive: true, force: true });
-  cloneDataDir(join(path, 'engine'), work);
+  const { manifest, built } = await cloneBenchDataset({ ...options, into: work });
   const warehouse = await openEngine(work);
   return {
     manifest,
@@ -93,6 +97,38 @@ export async function openBenchDataset(options: {
   };
 }
 
+/**
+ * Builds the dataset when needed and clones its engine directory to `into` without opening it:
+ * for a benchmark whose engine is opened by Pulse itself (chDB allows one per process). The
+ * engine's database is `datasetDatabase`.
+ */
+export async function cloneBenchDataset(options: {
+  events: number;
+  into: string;
+  workspace?: string;
+  rebuild?: boolean;
+  root?: string;
+}): Promise<{ manifest: DatasetManifest; built: boolean }> {
+  const root = options.root ?? defaultRoot;
+  const workspace = options.workspace ?? datasetWorkspace;
+  const path = datasetPath(options.events, root, workspace);
+  const manifestFile = join(path, 'dataset.json');
+  const built = options.rebuild === true || !existsSync(manifestFile);
+  if (built) {
+    rmSync(path, { recursive: true, force: true });
+    const older = options.rebuild ? undefined : olderDataset(options.events, root, workspace);
+    await buildInChild(options.events, path, workspace, older).catch(async (err: unknown) => {
+      if (!older) throw err;
+      console.log(`migrating ${older} failed (${String(err)}); building anew`);
+      await buildInChild(options.events, path, workspace);
+    });
+  }
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as DatasetManifest;
+  rmSync(options.into, { recursive: true, force: true });
+  cloneDataDir(join(path, 'engine'), options.into);
+  return { manifest, built };
+}
+
 export function openEngine(dataPath: string): Promise<Warehouse> {
   return createWarehouse({
     url: undefined,
@@ -104,12 +140,30 @@ export function openEngine(dataPath: string): Promise<Warehouse> {
   });
 }
 
-function buildInChild(events: number, path: string): Promise<void> {
+/** A complete dataset of this size, workspace and builder made for an older schema, if cached. */
+function olderDataset(events: number, root: string, workspace: string): string | undefined {
+  if (!existsSync(root)) return undefined;
+  return readdirSync(root)
+    .filter((name) => name.startsWith(`demo-${events}-`))
+    .map((name) => join(root, name))
+    .find((dir) => {
+      const file = join(dir, 'dataset.json');
+      if (!existsSync(file)) return false;
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as DatasetManifest;
+      return (
+        manifest.workspace === workspace &&
+        manifest.schemaKey !== schemaKey() &&
+        (manifest.builderVersion ?? 1) === builderVersion
+      );
+    });
+}
+
+function buildInChild(events: number, path: string, workspace: string, migrateFrom?: string): Promise<void> {
   const script = new URL('./build-dataset.child.ts', import.meta.url).pathname;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, '--events', String(events), '--path', path], {
-      stdio: 'inherit',
-    });
+    const args = [script, '--events', String(events), '--path', path, '--workspace', workspace];
+    if (migrateFrom) args.push('--migrate-from', migrateFrom);
+    const child = spawn(process.execPath, args, { stdio: 'inherit' });
     child.on('error', reject);
     child.on('exit', (code) =>
       code === 0
@@ -126,22 +180,23 @@ function buildInChild(events: number, path: string): Promise<void> {
  */
 export async function buildDataset(
   warehouse: Warehouse,
-  options: { events: number; baseEvents?: number; log?: (line: string) => void },
+  options: { events: number; baseEvents?: number; workspace?: string; log?: (line: string) => void },
 ): Promise<Omit<DatasetManifest, 'schemaKey' | 'builtAt'>> {
   const log = options.log ?? (() => {});
+  const workspace = options.workspace ?? datasetWorkspace;
   const started = performance.now();
   const { events: baseEvents } = await loadDemoHistory({
     warehouse,
-    workspaceId: datasetWorkspace,
+    workspaceId: workspace,
     config: { seed: baseSeed, days: 90 } as never,
     targetEvents: Math.min(options.events, options.baseEvents ?? defaultBaseEvents),
     end: datasetEnd,
   });
   const copies = Math.max(1, Math.round(options.events / baseEvents));
   log(`simulated ${baseEvents.toLocaleString('en')} events in ${seconds(started)} s; ${copies} copies to go`);
-  const base = await rowsByTable(warehouse);
+  const base = await rowsByTable(warehouse, workspace);
   await scaleCopies(warehouse, {
-    workspace: datasetWorkspace,
+    workspace,
     copies,
     seedDatabase: `${datasetDatabase}_seed`,
     onCopy: (copy) => {
@@ -149,7 +204,7 @@ export async function buildDataset(
         log(`copy ${copy + 1}/${copies} after ${seconds(started)} s`);
     },
   });
-  const rows = await rowsByTable(warehouse);
+  const rows = await rowsByTable(warehouse, workspace);
   for (const table of rawTables) {
     const expected = (base[table] ?? 0) * copies;
     if (rows[table] !== expected)
@@ -165,18 +220,18 @@ export async function buildDataset(
     copies,
     rowsByTable: rows,
     buildSeconds: Number(seconds(started)),
-    workspace: datasetWorkspace,
+    workspace,
     end: datasetEnd.toISOString(),
   };
 }
 
 /** Rows per raw table, refusing a table whose event ids repeat. */
-async function rowsByTable(warehouse: Warehouse): Promise<Record<string, number>> {
+async function rowsByTable(warehouse: Warehouse, workspace: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of rawTables) {
     const result = await warehouse.client.query({
       query: `SELECT count() AS n, uniqExact(event_id) AS ids FROM ${table} WHERE workspace_id = {ws:String}`,
-      query_params: { ws: datasetWorkspace },
+      query_params: { ws: workspace },
       format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });

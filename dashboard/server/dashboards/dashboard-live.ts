@@ -121,6 +121,10 @@ export function createDashboardLive(options: DashboardLiveOptions) {
     ): () => void {
       return hub.subscribe(keyOf(view), () => refresh(view), listener, onError);
     },
+    /** The ingester inserted rows of this workspace: its live views refresh now, not next tick. */
+    nudge(workspaceId: string): void {
+      hub.nudge(JSON.stringify([workspaceId]).slice(0, -1));
+    },
     /** After an edit: the next read or tick recomputes with the new definition. */
     invalidate(workspaceId: string, slug: string): void {
       hub.invalidate(JSON.stringify([workspaceId, slug]).slice(0, -1));

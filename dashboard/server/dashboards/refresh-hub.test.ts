@@ -39,4 +39,60 @@ describe('refresh hub', () => {
     stop();
     hub.close();
   });
+
+  it('refreshes the live views a nudge names at once, at most once per gap, and no others', async () => {
+    const hub = createRefreshHub<number>({ intervalMs: 60_000, logger, minGapMs: 200 });
+    const runs = { a: 0, b: 0 };
+    const seen: number[] = [];
+    const stopA = hub.subscribe(
+      '["ws-a","overview"',
+      async () => ++runs.a,
+      (n) => seen.push(n),
+    );
+    const stopB = hub.subscribe(
+      '["ws-b","overview"',
+      async () => ++runs.b,
+      () => undefined,
+    );
+    await expect.poll(() => runs.a === 1 && runs.b === 1).toBe(true);
+    // Without a nudge nothing happens before the 60 s interval.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runs).toEqual({ a: 1, b: 1 });
+    const nudgedAt = Date.now();
+    hub.nudge('["ws-a"');
+    hub.nudge('["ws-a"');
+    await expect.poll(() => seen).toEqual([1, 2]);
+    expect(Date.now() - nudgedAt).toBeLessThan(1000);
+    expect(runs.b).toBe(1);
+    // Nudges closer together than the gap collapse into one refresh after it.
+    hub.nudge('["ws-a"');
+    hub.nudge('["ws-a"');
+    await expect.poll(() => seen).toEqual([1, 2, 3]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runs.a).toBe(3);
+    stopA();
+    stopB();
+    hub.close();
+  });
+
+  it('runs once more after a refresh that was in flight when the nudge came', async () => {
+    const hub = createRefreshHub<number>({ intervalMs: 60_000, logger, minGapMs: 0 });
+    let runs = 0;
+    let release: () => void = () => undefined;
+    const refresh = () =>
+      new Promise<number>((resolve) => {
+        runs++;
+        release = () => resolve(runs);
+      });
+    const seen: number[] = [];
+    const stop = hub.subscribe('["ws"', refresh, (n) => seen.push(n));
+    await expect.poll(() => runs).toBe(1);
+    hub.nudge('["ws"'); // data arrived while the first query ran
+    release();
+    await expect.poll(() => runs).toBe(2);
+    release();
+    await expect.poll(() => seen).toEqual([1, 2]);
+    stop();
+    hub.close();
+  });
 });

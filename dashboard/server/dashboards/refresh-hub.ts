@@ -8,6 +8,10 @@ interface Entry<T> {
   latest?: { snapshot: T; at: number };
   inFlight?: Promise<T>;
   timer?: NodeJS.Timeout;
+  /** Started at (ms), for the minimum gap between nudged refreshes. */
+  startedAt?: number;
+  /** New data arrived while a refresh was in flight: run again right after it. */
+  again?: boolean;
   refresh: () => Promise<T>;
 }
 
@@ -17,8 +21,13 @@ interface Entry<T> {
  * refreshes every `intervalMs` and pushes the snapshot to all of them, so 200 viewers cost the
  * warehouse what one does. A one-off read (the JSON endpoint, a page load) reuses a snapshot
  * younger than the interval or joins the refresh in flight.
+ *
+ * `nudge` (called when the ingester inserted rows of a workspace) refreshes that workspace's live
+ * views at once instead of at the next tick, at most once per `minGapMs`: a live update reaches
+ * the screen in about the time of one insert and one query, not up to a whole interval later.
  */
-export function createRefreshHub<T>(options: { intervalMs: number; logger: Logger }) {
+export function createRefreshHub<T>(options: { intervalMs: number; logger: Logger; minGapMs?: number }) {
+  const minGapMs = options.minGapMs ?? Math.min(750, options.intervalMs);
   const entries = new Map<string, Entry<T>>();
 
   function entryFor(key: string, refresh: () => Promise<T>): Entry<T> {
@@ -31,6 +40,10 @@ export function createRefreshHub<T>(options: { intervalMs: number; logger: Logge
   }
 
   function run(key: string, entry: Entry<T>): Promise<T> {
+    if (!entry.inFlight) {
+      entry.startedAt = Date.now();
+      entry.again = false;
+    }
     entry.inFlight ??= entry
       .refresh()
       .then((snapshot) => {
@@ -45,18 +58,32 @@ export function createRefreshHub<T>(options: { intervalMs: number; logger: Logge
       })
       .finally(() => {
         entry.inFlight = undefined;
-        if (entry.listeners.size > 0) schedule(key, entry);
+        if (entry.listeners.size > 0 && entry.again) nudgeEntry(key, entry);
+        else if (entry.listeners.size > 0) schedule(key, entry);
         else if (entries.get(key) === entry && !entry.timer) entries.delete(key);
       });
     return entry.inFlight;
   }
 
-  function schedule(key: string, entry: Entry<T>): void {
+  function schedule(key: string, entry: Entry<T>, delayMs = options.intervalMs): void {
     if (entry.timer) return;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       if (entry.listeners.size > 0) run(key, entry).catch(() => undefined);
-    }, options.intervalMs);
+    }, delayMs);
+  }
+
+  function nudgeEntry(key: string, entry: Entry<T>): void {
+    if (entry.listeners.size === 0) return;
+    if (entry.inFlight) {
+      // The running query may have been planned before the insert: run once more after it.
+      entry.again = true;
+      return;
+    }
+    const wait = Math.max(0, (entry.startedAt ?? 0) + minGapMs - Date.now());
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = undefined;
+    schedule(key, entry, wait);
   }
 
   return {
@@ -86,6 +113,10 @@ export function createRefreshHub<T>(options: { intervalMs: number; logger: Logge
           if (!entry.inFlight) entries.delete(key);
         }
       };
+    },
+    /** New data for the views whose key starts with `prefix`: live ones refresh now (see above). */
+    nudge(prefix: string): void {
+      for (const [key, entry] of entries) if (key.startsWith(prefix)) nudgeEntry(key, entry);
     },
     /** Drops cached snapshots of a dashboard after an edit; live viewers get the change next tick. */
     invalidate(prefix: string): void {

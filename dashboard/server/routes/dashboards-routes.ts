@@ -57,7 +57,10 @@ const rowsQuery = z
  * adds saved reports with `{ data: { kind: 'report', reportId } }`), live snapshots over SSE, and
  * the underlying rows a drill-down ends on. The workspace is always the caller's principal's.
  */
-export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRoutesDeps): { close(): void } {
+export function registerDashboardRoutes(
+  app: FastifyInstance,
+  deps: DashboardRoutesDeps,
+): { close(): void; nudge(workspaceId: string): void } {
   const store = createDashboardStore(deps.metadata, loadBuiltInDashboards());
   const live = createDashboardLive({ ...deps, store, intervalMs: deps.liveIntervalMs ?? 2000 });
   const streams = new Set<ServerResponse>();
@@ -288,7 +291,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     },
   );
 
-  return { close: () => live.close() };
+  return { close: () => live.close(), nudge: (workspaceId) => live.nudge(workspaceId) };
 }
 
 function workspaceOf(request: FastifyRequest): string {

@@ -23,6 +23,8 @@ export interface IngesterOptions {
   maxWaitMs?: number;
   /** How long a partial batch may wait to fill (fewer, larger inserts); see bench/README.md. */
   lingerMs?: number;
+  /** Called after each successful insert with the workspaces whose rows it added (live views). */
+  onInserted?: (workspaceIds: ReadonlySet<string>) => void;
 }
 
 export interface IngestStats {
@@ -175,6 +177,15 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
       throw err; // retriable: the consumer offers the same batch again after a backoff
     }
     insertSeconds.observe((performance.now() - started) / 1000);
+    if (options.onInserted && rows.length > 0) {
+      const workspaces = new Set<string>();
+      for (const r of rows) workspaces.add(r.event.workspaceId);
+      try {
+        options.onInserted(workspaces);
+      } catch (err) {
+        logger.warn({ err }, 'an insert listener failed');
+      }
+    }
     const now = Date.now();
     let lastHeader: string | undefined;
     let receivedAt = Number.NaN;

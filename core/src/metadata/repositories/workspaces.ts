@@ -21,14 +21,15 @@ const toWorkspace = (r: Row): Workspace => ({
 
 export function workspacesRepository(db: SqlDriver) {
   return {
-    async create(input: { slug: string; name: string; isDemo?: boolean }): Promise<Workspace> {
+    /** `id`: a fixed id (benchmarks and imports whose warehouse data already names it); else a new one. */
+    async create(input: { id?: string; slug: string; name: string; isDemo?: boolean }): Promise<Workspace> {
       const rows = await translateConflict(
         `workspace "${input.slug}"`,
         'Choose another slug: lowercase letters, digits and dashes.',
         () =>
           db.query<Row>(
             'INSERT INTO workspaces (id, slug, name, is_demo) VALUES ($1, $2, $3, $4) RETURNING *',
-            [randomUUID(), input.slug, input.name, input.isDemo ?? false],
+            [input.id ?? randomUUID(), input.slug, input.name, input.isDemo ?? false],
           ),
       );
       return toWorkspace(rows[0]!);
