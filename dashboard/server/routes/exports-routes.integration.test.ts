@@ -62,7 +62,7 @@ beforeAll(async () => {
       } as PulseEvent);
   await insertEvents(scratch.warehouse, events, { dedupToken: 'export-api-fixture' });
   root = mkdtempSync(join(tmpdir(), 'pulse-export-api-'));
-  jobs = createExportJobs({
+  jobs = await createExportJobs({
     warehouse: scratch.warehouse,
     catalog: loadMetricCatalog().metrics,
     directory: join(root, 'exports'),
@@ -122,13 +122,45 @@ describe('export API', () => {
     const mine = declared.filter((r) => r.url.startsWith('/api/v1/exports'));
     expect(mine.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
       'DELETE /api/v1/exports/:id',
+      'GET /api/v1/exports',
       'GET /api/v1/exports/:id',
       'GET /api/v1/exports/:id/file',
+      'HEAD /api/v1/exports',
       'HEAD /api/v1/exports/:id',
       'HEAD /api/v1/exports/:id/file',
       'POST /api/v1/exports',
     ]);
     for (const r of mine) expect(r.access).toEqual({ permission: 'exports:create' });
+  });
+
+  it('lists the caller’s jobs newest first, pages them, and refuses bad parameters', async () => {
+    const started: string[] = [];
+    for (const title of ['List one', 'List two', 'List three']) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/exports',
+        headers: as('u_list'),
+        payload: { title, format: 'csv', query: query(3) },
+      });
+      started.push((res.json() as { id: string }).id);
+      await settle(started.at(-1)!, 'u_list');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const first = await app.inject({ url: '/api/v1/exports?limit=2', headers: as('u_list') });
+    expect(first.statusCode).toBe(200);
+    const page = first.json() as { jobs: { id: string; links: { file?: string } }[]; nextCursor: string };
+    expect(page.jobs.map((j) => j.id)).toEqual([started[2], started[1]]);
+    expect(page.jobs[0]!.links.file).toBe(`/api/v1/exports/${started[2]}/file`);
+    const next = await app.inject({
+      url: `/api/v1/exports?limit=2&cursor=${encodeURIComponent(page.nextCursor)}`,
+      headers: as('u_list'),
+    });
+    expect(next.json()).toMatchObject({ jobs: [{ id: started[0] }], nextCursor: null });
+    const other = await app.inject({ url: '/api/v1/exports', headers: as('u_nobody') });
+    expect(other.json()).toEqual({ jobs: [], nextCursor: null });
+    const bad = await app.inject({ url: '/api/v1/exports?limit=0&sort=name', headers: as('u_list') });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { code: 'EXPORT_INVALID' } });
   });
 
   it('starts a job, reports progress and serves the file with its name and type', async () => {

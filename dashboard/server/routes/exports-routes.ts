@@ -7,17 +7,24 @@ import { access } from '../auth/access.ts';
 import { dataPolicyOf } from '../auth/data-policy.ts';
 
 export interface ExportRoutesDeps {
-  /** `createExportJobs({ warehouse, catalog, directory: <data dir>/exports })`; closed by the caller. */
+  /** `await createExportJobs({ warehouse, catalog, directory: <data dir>/exports, store })`; closed by the caller. */
   exports: ExportJobs;
   /** Where the caller's row policies live. */
   metadata: { db: SqlDriver };
 }
 
 const idParams = z.object({ id: z.uuid() }).strict();
+const listQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
 
 /**
  * Ad-hoc exports of a tile, an Explore result (and later a SQL result) as a job: POST starts it
- * and answers 202 with the job, GET polls progress, GET …/file downloads, DELETE cancels. Jobs
+ * and answers 202 with the job, GET lists the caller's jobs, GET …/:id polls progress,
+ * GET …/file downloads, DELETE cancels. Jobs
  * belong to the calling user in the calling workspace, taken from the principal only.
  */
 export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDeps): void {
@@ -28,6 +35,18 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
     const owner = ownerOf(request);
     const job = exports.start({ ...owner, policy: await dataPolicyOf(request, deps.metadata) }, request.body);
     return reply.code(202).header('location', `/api/v1/exports/${job.id}`).send(withLinks(job));
+  });
+
+  // The caller's exports, newest first, kept across restarts; `nextCursor` fetches the next page.
+  app.get('/api/v1/exports', rule, async (request) => {
+    const parsed = listQuery.safeParse(request.query);
+    if (!parsed.success)
+      throw new PulseError('EXPORT_INVALID', 'the list parameters are not valid', {
+        hint: 'Use limit=1..200 and the cursor a previous page answered with as nextCursor.',
+        context: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+      });
+    const page = exports.list(ownerOf(request), parsed.data);
+    return { jobs: page.jobs.map(withLinks), nextCursor: page.nextCursor };
   });
 
   app.get('/api/v1/exports/:id', rule, async (request) =>

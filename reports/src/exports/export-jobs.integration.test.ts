@@ -60,7 +60,7 @@ beforeAll(async () => {
   scratch = await createScratchWarehouse();
   await insertEvents(scratch.warehouse, events(), { dedupToken: 'exports-fixture' });
   root = mkdtempSync(join(tmpdir(), 'pulse-exports-'));
-  jobs = createExportJobs({
+  jobs = await createExportJobs({
     warehouse: scratch.warehouse,
     catalog: loadMetricCatalog().metrics,
     directory: join(root, 'exports'),

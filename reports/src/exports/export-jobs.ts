@@ -1,16 +1,21 @@
 import type { DataPolicy } from '@pulse/core/rbac/data-policies';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PulseError } from '@pulse/core';
 import type { MetricCatalog, Warehouse } from '@pulse/warehouse';
 import { periodLabel } from '../scheduler/build-report-document.ts';
 import { readDataAsOf } from './data-as-of.ts';
+import {
+  createMemoryExportJobStore,
+  type ExportJobRecord,
+  type ExportJobStore,
+  type ExportJobView,
+  type ExportState,
+} from './export-job-store.ts';
 import { type ExportFormat, parseExportRequest } from './export-request.ts';
 import { type ExportSource, resolveExportSource } from './export-source.ts';
 import { type ExportProgress, exportMedia, writeExport } from './write-export.ts';
-
-export type ExportState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A caller's own jobs only: another user of the same workspace sees "not found". */
 export interface ExportOwner {
@@ -20,30 +25,17 @@ export interface ExportOwner {
   policy?: DataPolicy | undefined;
 }
 
-export interface ExportJobView {
-  id: string;
-  title: string;
-  format: ExportFormat;
-  state: ExportState;
-  rowsWritten: number;
-  bytesWritten: number;
-  /** Rows the file will hold; null until counted. */
-  totalRows: number | null;
-  /** 0–100 when the total is known, else null. */
-  percent: number | null;
-  createdAt: string;
-  finishedAt: string | null;
-  /** When the file is deleted; null until it exists. */
-  expiresAt: string | null;
-  fileName: string;
-  error: { code: string; message: string; hint?: string } | null;
-}
+export type { ExportJobView, ExportState };
 
 export interface ExportJobsOptions {
   warehouse: Warehouse;
   catalog: MetricCatalog;
-  /** Where files are written (PULSE_DATA_DIR/exports); emptied on start. */
+  /** Where files are written (PULSE_DATA_DIR/exports); files no kept job owns are deleted on start. */
   directory: string;
+  /** Where jobs outlive the process (`createSqlExportJobStore(metadata.db)`); in memory by default. */
+  store?: ExportJobStore;
+  /** A job's state could not be saved; the job goes on, and is lost to a restart. */
+  onError?: (err: unknown, context: { jobId: string }) => void;
   /** Exports running at once; the rest wait in order (the engine serves dashboards meanwhile). */
   maxRunning?: number;
   /** Jobs waiting at most; more are refused with 503 and a hint to retry. */
@@ -60,44 +52,125 @@ export interface ExportFile {
   bytes: number;
 }
 
+export interface ExportPage {
+  jobs: ExportJobView[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
 export interface ExportJobs {
   start(owner: ExportOwner, input: unknown): ExportJobView;
+  /** The caller's jobs, newest first. */
+  list(owner: ExportOwner, page?: { limit?: number; cursor?: string | undefined }): ExportPage;
   get(owner: ExportOwner, id: string): ExportJobView;
   file(owner: ExportOwner, id: string): ExportFile;
   /** Stops the query and the renderer, and deletes what was written. */
   cancel(owner: ExportOwner, id: string): ExportJobView;
+  /** Stops running jobs (they show as interrupted by a restart) and waits for their state to be saved. */
   close(): Promise<void>;
 }
+
+/** What a job that a restart stopped says, the one time it says it. */
+export const INTERRUPTED = {
+  code: 'EXPORT_INTERRUPTED',
+  message: 'interrupted by a restart, run it again',
+  hint: 'Start the export again; finished exports kept their files.',
+} as const;
 
 interface Job {
   view: ExportJobView;
   owner: ExportOwner;
-  source: ExportSource;
+  /** Absent for a job read back after a restart: it is finished, and never runs again. */
+  source?: ExportSource;
   csvBom: boolean;
   path: string;
   contentType: string;
   abort: AbortController;
   finished: Promise<void>;
   release?: () => void;
+  /** Saves of this job's state, one after the other. */
+  saved: Promise<void>;
 }
 
 /**
  * Ad-hoc exports as jobs: `start` validates and compiles at once (a bad request fails the POST),
  * then the export runs in the background with progress, can be cancelled, and its file expires.
- * Jobs live in this process: a restart forgets them, and the files go with the directory sweep.
+ * Each state change is saved in `store`: after a restart the list and the finished files are
+ * still there, and a job that was queued or running shows as failed, "interrupted by a restart".
+ * Jobs run in the process that started them (a second web process does not see them running).
  */
-export function createExportJobs(options: ExportJobsOptions): ExportJobs {
+export async function createExportJobs(options: ExportJobsOptions): Promise<ExportJobs> {
   const { warehouse, catalog, directory } = options;
+  const store = options.store ?? createMemoryExportJobStore();
   const maxRunning = options.maxRunning ?? 2;
   const maxQueued = options.maxQueued ?? 20;
   const keepMs = options.keepMs ?? 3_600_000;
   const now = options.now ?? (() => new Date());
-  rmSync(directory, { recursive: true, force: true });
   mkdirSync(directory, { recursive: true });
   const jobs = new Map<string, Job>();
   const waiting: (() => void)[] = [];
   let running = 0;
+  let closing = false;
   const expiries = new Set<NodeJS.Timeout>();
+  const pathOf = (id: string, format: ExportFormat) =>
+    join(directory, `${id}.${exportMedia[format].extension}`);
+
+  const persist = (job: Job) => {
+    const record: ExportJobRecord = {
+      view: { ...job.view },
+      workspaceId: job.owner.workspaceId,
+      userId: job.owner.userId,
+      contentType: job.contentType,
+    };
+    job.saved = job.saved
+      .then(() => store.save(record))
+      .catch((err) => options.onError?.(err, { jobId: job.view.id }));
+  };
+  const expireLater = (job: Job) => {
+    const ms = Math.max(0, Date.parse(job.view.expiresAt!) - now().getTime());
+    const timer = setTimeout(() => forget(job, timer), ms);
+    timer.unref();
+    expiries.add(timer);
+  };
+
+  // Jobs of an earlier process: finished ones come back with their files until they expire;
+  // queued or running ones stopped with that process.
+  const kept = new Set<string>();
+  for (const record of await store.all()) {
+    const { view } = record;
+    const job: Job = {
+      view,
+      owner: { workspaceId: record.workspaceId, userId: record.userId },
+      csvBom: false,
+      path: pathOf(view.id, view.format),
+      contentType: record.contentType,
+      abort: new AbortController(),
+      finished: Promise.resolve(),
+      saved: Promise.resolve(),
+    };
+    const expired = view.expiresAt !== null && Date.parse(view.expiresAt) <= now().getTime();
+    if (expired || (view.state !== 'done' && now().getTime() - Date.parse(view.createdAt) > keepMs)) {
+      await store.remove(view.id);
+      continue;
+    }
+    if (view.state === 'queued' || view.state === 'running') {
+      Object.assign(view, {
+        state: 'failed',
+        error: { ...INTERRUPTED },
+        percent: null,
+        finishedAt: now().toISOString(),
+      });
+      persist(job);
+    }
+    jobs.set(view.id, job);
+    if (view.state === 'done') {
+      kept.add(job.path);
+      expireLater(job);
+    }
+  }
+  // Partial files of interrupted jobs, and files of jobs no longer kept.
+  for (const name of readdirSync(directory))
+    if (!kept.has(join(directory, name))) rmSync(join(directory, name), { recursive: true, force: true });
 
   const slot = () =>
     new Promise<() => void>((resolve) => {
@@ -123,15 +196,20 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
 
   async function run(job: Job): Promise<void> {
     const { view, abort } = job;
+    const source = job.source!;
     const release = await slot();
     try {
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted) {
+        if (closing) Object.assign(view, { state: 'failed', error: { ...INTERRUPTED } });
+        return;
+      }
       view.state = 'running';
+      persist(job);
       const generatedAt = now();
-      view.totalRows = await countTotal(warehouse, job.source, abort.signal);
+      view.totalRows = await countTotal(warehouse, source, abort.signal);
       const written = await writeExport({
         warehouse,
-        source: job.source,
+        source,
         format: view.format,
         path: job.path,
         csvBom: job.csvBom,
@@ -139,14 +217,14 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
         document: {
           title: view.title,
           period: periodLabel(
-            { from: job.source.timeRange.from.toISOString(), to: job.source.timeRange.to.toISOString() },
-            job.source.timeRange.timezone,
+            { from: source.timeRange.from.toISOString(), to: source.timeRange.to.toISOString() },
+            source.timeRange.timezone,
             generatedAt,
           ),
           generatedAt,
           dataAsOf: await readDataAsOf(warehouse, job.owner.workspaceId, generatedAt),
-          filters: job.source.filters,
-          timezone: job.source.timeRange.timezone,
+          filters: source.filters,
+          timezone: source.timeRange.timezone,
         },
         onProgress: (p) => progress(view, p),
       });
@@ -156,14 +234,14 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
       view.percent = 100;
       view.state = 'done';
       job.contentType = written.contentType;
-      const expiresAt = new Date(now().getTime() + keepMs);
-      view.expiresAt = expiresAt.toISOString();
-      const timer = setTimeout(() => forget(job, timer), keepMs);
-      timer.unref();
-      expiries.add(timer);
+      view.expiresAt = new Date(now().getTime() + keepMs).toISOString();
+      expireLater(job);
     } catch (err) {
       rmSync(job.path, { force: true });
-      if (abort.signal.aborted) view.state = 'cancelled';
+      if (abort.signal.aborted && closing) {
+        view.state = 'failed';
+        view.error = { ...INTERRUPTED };
+      } else if (abort.signal.aborted) view.state = 'cancelled';
       else {
         view.state = 'failed';
         view.error =
@@ -173,6 +251,7 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
       }
     } finally {
       view.finishedAt = now().toISOString();
+      persist(job);
       release();
     }
   }
@@ -181,6 +260,9 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
     expiries.delete(timer);
     jobs.delete(job.view.id);
     rmSync(job.path, { force: true });
+    job.saved = job.saved
+      .then(() => store.remove(job.view.id))
+      .catch((err) => options.onError?.(err, { jobId: job.view.id }));
   }
 
   return {
@@ -221,14 +303,27 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
         owner: { ...owner },
         source,
         csvBom: request.csvBom,
-        path: join(directory, `${id}.${media.extension}`),
+        path: pathOf(id, request.format),
         contentType: media.contentType,
         abort: new AbortController(),
         finished: Promise.resolve(),
+        saved: Promise.resolve(),
       };
       jobs.set(id, job);
+      persist(job);
       job.finished = run(job);
       return { ...view };
+    },
+    list(owner, page = {}) {
+      const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
+      const mine = [...jobs.values()]
+        .filter((j) => j.owner.workspaceId === owner.workspaceId && j.owner.userId === owner.userId)
+        .map((j) => j.view)
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+      const from = page.cursor ? mine.findIndex((v) => cursorOf(v) < page.cursor!) : 0;
+      const slice = from === -1 ? [] : mine.slice(from, from + limit);
+      const more = from !== -1 && from + limit < mine.length;
+      return { jobs: slice.map((v) => ({ ...v })), nextCursor: more ? cursorOf(slice.at(-1)!) : null };
     },
     get: (owner, id) => ({ ...find(owner, id).view }),
     file(owner, id) {
@@ -252,19 +347,26 @@ export function createExportJobs(options: ExportJobsOptions): ExportJobs {
       const job = find(owner, id);
       if (job.view.state === 'queued' || job.view.state === 'running') {
         job.abort.abort(new PulseError('EXPORT_CANCELLED', 'the export was cancelled'));
-        if (job.view.state === 'queued') job.view.state = 'cancelled';
+        if (job.view.state === 'queued') {
+          job.view.state = 'cancelled';
+          persist(job);
+        }
       }
       return { ...job.view };
     },
     async close() {
+      closing = true;
       for (const job of jobs.values()) job.abort.abort();
       await Promise.allSettled([...jobs.values()].map((j) => j.finished));
+      await Promise.allSettled([...jobs.values()].map((j) => j.saved));
       for (const timer of expiries) clearTimeout(timer);
       jobs.clear();
-      rmSync(directory, { recursive: true, force: true });
     },
   };
 }
+
+/** Newest first: a cursor sorts below every job after it in the list. */
+const cursorOf = (view: ExportJobView) => `${view.createdAt}|${view.id}`;
 
 function progress(view: ExportJobView, p: ExportProgress): void {
   view.rowsWritten = p.rowsWritten;

@@ -1,11 +1,19 @@
 export {
+  createMemoryExportJobStore,
+  createSqlExportJobStore,
+  type ExportJobRecord,
+  type ExportJobStore,
+} from './export-job-store.ts';
+export {
   createExportJobs,
   type ExportFile,
   type ExportJobs,
   type ExportJobsOptions,
   type ExportJobView,
   type ExportOwner,
+  type ExportPage,
   type ExportState,
+  INTERRUPTED,
 } from './export-jobs.ts';
 export {
   type ExportFormat,
