@@ -1,3 +1,4 @@
+import { auditActor } from './audit-actor.ts';
 import { PulseError } from '@pulse/core';
 import { readSessionCookie, verifyCsrf } from '@pulse/core/auth/index';
 import type { Permission } from '@pulse/core/rbac/permissions';
@@ -93,13 +94,10 @@ export function installAuth(app: FastifyInstance, auth: AuthServices): AuthPlugi
     if (!action) return;
     await auth.audit
       .record({
-        workspaceId: request.principal.workspaceId,
-        actorType: request.principal.kind === 'api_key' ? 'api_key' : 'user',
-        actorId: request.principal.apiKeyId ?? request.principal.userId,
+        ...auditActor(request),
         action,
         targetType: 'route',
         targetId: `${request.method} ${request.url.split('?')[0]}`,
-        sourceIp: request.ip,
         outcome: 'success',
         details: {
           permission: access.permission,

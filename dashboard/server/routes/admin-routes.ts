@@ -1,3 +1,4 @@
+import { auditActor } from '../auth/audit-actor.ts';
 import { PulseError } from '@pulse/core';
 import { builtInRoleNames, builtInRoles, permissions } from '@pulse/core/rbac/index';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -67,13 +68,10 @@ export function registerAdminRoutes(
     details = {},
   ) =>
     auth.audit.record({
-      workspaceId: request.principal.workspaceId,
-      actorType: request.principal.kind === 'api_key' ? 'api_key' : 'user',
-      actorId: request.principal.apiKeyId ?? request.principal.userId,
+      ...auditActor(request),
       action,
       targetType,
       targetId,
-      sourceIp: request.ip,
       outcome: 'success',
       details,
     });

@@ -1,3 +1,4 @@
+import { auditActor } from '../auth/audit-actor.ts';
 import { PulseError } from '@pulse/core';
 import type { AuditLog } from '@pulse/core/audit/index';
 import type { SqlDriver } from '@pulse/core/metadata/index';
@@ -46,13 +47,10 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRoutesDep
     details = {},
   ) =>
     deps.audit?.record({
-      workspaceId: request.principal.workspaceId,
-      actorType: request.principal.kind === 'api_key' ? 'api_key' : 'user',
-      actorId: request.principal.apiKeyId ?? request.principal.userId,
+      ...auditActor(request),
       action,
       targetType,
       targetId,
-      sourceIp: request.ip,
       outcome: 'success',
       details,
     });

@@ -1,3 +1,4 @@
+import { auditActor } from '../auth/audit-actor.ts';
 import { type Logger, PulseError, type RetentionConfig, type StreamFamily } from '@pulse/core';
 import type { AuditLog } from '@pulse/core/audit/index';
 import type { MetadataStore } from '@pulse/core/metadata/index';
@@ -68,13 +69,11 @@ export function registerPrivacyRoutes(
         requestedBy: request.principal.userId ?? request.principal.apiKeyId ?? 'unknown',
       });
       await deps.audit.record({
+        ...auditActor(request),
         workspaceId,
-        actorType: request.principal.kind === 'api_key' ? 'api_key' : 'user',
-        actorId: request.principal.apiKeyId ?? request.principal.userId,
         action: `privacy.${kind}_requested`,
         targetType: 'privacy_request',
         targetId: created.id,
-        sourceIp: request.ip,
         outcome: 'success',
       });
       void queue
@@ -107,13 +106,11 @@ export function registerPrivacyRoutes(
       const workspaceId = workspaceOf(request);
       const { request: found, jsonLines } = await requests.readExport(workspaceId, request.params.id);
       await deps.audit.record({
+        ...auditActor(request),
         workspaceId,
-        actorType: request.principal.kind === 'api_key' ? 'api_key' : 'user',
-        actorId: request.principal.apiKeyId ?? request.principal.userId,
         action: 'privacy.access_downloaded',
         targetType: 'privacy_request',
         targetId: found.id,
-        sourceIp: request.ip,
         outcome: 'success',
       });
       return reply
