@@ -1,15 +1,12 @@
 import { classifications } from '@pulse/core/rbac/data-policies';
 import { z } from 'zod';
 
-/** Time grains a metric can be bucketed by, finest first. */
-export const grains = ['minute', 'hour', 'day', 'week', 'month', 'quarter'] as const;
-export type Grain = (typeof grains)[number];
+import { filterOperators, grains } from './vocabulary.ts';
+
+export { type FilterOperator, filterOperators, type Grain, grains } from './vocabulary.ts';
 
 export const metricFormats = ['number', 'percent', 'currency', 'duration'] as const;
 export type MetricFormat = (typeof metricFormats)[number];
-
-export const filterOperators = ['eq', 'neq', 'in', 'not_in', 'contains', 'gt', 'gte', 'lt', 'lte'] as const;
-export type FilterOperator = (typeof filterOperators)[number];
 
 const identifier = z
   .string()

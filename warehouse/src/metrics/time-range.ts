@@ -1,22 +1,8 @@
 import { PulseError } from '@pulse/core';
 
-/** Relative ranges, resolved in the query's time zone at the moment the query runs. */
-export const timeRangePresets = [
-  'today',
-  'yesterday',
-  'last_24_hours',
-  'last_7_days',
-  'last_30_days',
-  'last_90_days',
-  'week_to_date',
-  'month_to_date',
-  'quarter_to_date',
-  'year_to_date',
-  'last_full_week',
-  'last_full_month',
-  'last_full_quarter',
-] as const;
-export type TimeRangePreset = (typeof timeRangePresets)[number];
+import type { TimeRangePreset } from './vocabulary.ts';
+
+export { type TimeRangePreset, timeRangePresets } from './vocabulary.ts';
 
 export type TimeRangeInput = { from: string; to: string } | { preset: TimeRangePreset };
 

@@ -1,3 +1,4 @@
+import { filterOperators, grains, timeRangePresets } from '@pulse/warehouse/metrics/vocabulary';
 import { z } from 'zod';
 
 /**
@@ -13,31 +14,19 @@ export const REPORT_FORMAT_VERSION = 1;
 export const chartTypes = ['line', 'area', 'bar', 'stacked_bar', 'pie', 'table', 'kpi'] as const;
 export type ChartType = (typeof chartTypes)[number];
 
-/** Mirrors the metric layer's lists (warehouse/src/metrics); the API validates again on run. */
-export const grainNames = ['minute', 'hour', 'day', 'week', 'month', 'quarter'] as const;
-export const filterOps = ['eq', 'neq', 'in', 'not_in', 'contains', 'gt', 'gte', 'lt', 'lte'] as const;
-export const presetNames = [
-  'today',
-  'yesterday',
-  'last_24_hours',
-  'last_7_days',
-  'last_30_days',
-  'last_90_days',
-  'week_to_date',
-  'month_to_date',
-  'quarter_to_date',
-  'year_to_date',
-  'last_full_week',
-  'last_full_month',
-  'last_full_quarter',
-] as const;
+// The metric layer's own lists (an import-free module), so Explore offers what the API accepts.
+export {
+  filterOperators as filterOps,
+  grains as grainNames,
+  timeRangePresets as presetNames,
+} from '@pulse/warehouse/metrics/vocabulary';
 
 const name = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'lower-case letters, digits and _');
 
 export const reportFilterSchema = z
   .object({
     dimension: name,
-    op: z.enum(filterOps).default('eq'),
+    op: z.enum(filterOperators).default('eq'),
     value: z.union([
       z.string().max(1000),
       z.number(),
@@ -55,9 +44,9 @@ export const reportQuerySchema = z
     metrics: z.array(name).min(1, 'pick at least one metric').max(20),
     dimensions: z.array(name).max(5).default([]),
     filters: z.array(reportFilterSchema).max(20).default([]),
-    grain: z.enum(grainNames).optional(),
+    grain: z.enum(grains).optional(),
     timeRange: z.union([
-      z.object({ preset: z.enum(presetNames) }).strict(),
+      z.object({ preset: z.enum(timeRangePresets) }).strict(),
       z.object({ from: z.string().min(1).max(40), to: z.string().min(1).max(40) }).strict(),
     ]),
     timezone: z.string().min(1).max(64).default('UTC'),
