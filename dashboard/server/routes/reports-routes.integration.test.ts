@@ -282,6 +282,26 @@ describe('report schedule routes', () => {
     ).toBe(403);
   });
 
+  it('shows the first rows of the CSV and Arrow previews, read back from the files', async () => {
+    const schedule = (
+      await call('editor', { method: 'POST', url: '/api/v1/report-schedules', payload: scheduleBody() })
+    ).json();
+    const url = (format: string, extra = '') =>
+      `/api/v1/report-schedules/${schedule.id}/preview-rows?format=${format}${extra}`;
+    const csv = await call('analyst', { url: url('csv', '&limit=2') });
+    expect(csv.statusCode).toBe(200);
+    const csvBody = csv.json();
+    expect(csvBody).toMatchObject({ format: 'csv', columns: expect.arrayContaining(['tile']) });
+    expect(csvBody.rows.length).toBeLessThanOrEqual(2);
+    expect(csvBody.bytes).toBeGreaterThan(0);
+    const arrow = (await call('analyst', { url: url('arrow') })).json();
+    expect(arrow.columns).toContain('tile');
+    expect(arrow.totalRows).toBe(csvBody.totalRows);
+    expect((await call('analyst', { url: url('pdf') })).statusCode).toBe(400);
+    expect((await call('analyst', { url: url('csv', '&limit=0') })).statusCode).toBe(400);
+    expect((await call('viewer', { url: url('csv') })).statusCode).toBe(403);
+  });
+
   it('sends now, lists the run with its deliveries, and serves its files through signed links', async () => {
     const schedule = (
       await call('editor', {
@@ -305,7 +325,24 @@ describe('report schedule routes', () => {
     expect(mail?.mail.attachments[0]?.content.subarray(0, 5).toString()).toBe('%PDF-');
 
     const history = await call('viewer', { url: `/api/v1/report-runs?scheduleId=${schedule.id}` });
-    expect(history.json().runs.map((r: { id: string }) => r.id)).toEqual([run.id]);
+    expect(history.json()).toMatchObject({ runs: [{ id: run.id }], nextOffset: null });
+    // Older runs come page by page: two more runs, read two at a time.
+    for (let i = 0; i < 2; i++)
+      await call('editor', { method: 'POST', url: `/api/v1/report-schedules/${schedule.id}/send` });
+    const all = (await call('viewer', { url: `/api/v1/report-runs?scheduleId=${schedule.id}` })).json().runs;
+    expect(all).toHaveLength(3);
+    const first = (
+      await call('viewer', { url: `/api/v1/report-runs?scheduleId=${schedule.id}&limit=2` })
+    ).json();
+    expect(first.nextOffset).toBe(2);
+    const older = (
+      await call('viewer', { url: `/api/v1/report-runs?scheduleId=${schedule.id}&limit=2&offset=2` })
+    ).json();
+    expect([...first.runs, ...older.runs].map((r: { id: string }) => r.id)).toEqual(
+      all.map((r: { id: string }) => r.id),
+    );
+    expect(older.nextOffset).toBeNull();
+    expect((await call('viewer', { url: '/api/v1/report-runs?offset=-1' })).statusCode).toBe(400);
     const detail = await call('viewer', { url: `/api/v1/report-runs/${encodeURIComponent(run.id)}` });
     expect(detail.json().deliveries).toMatchObject([{ recipientKey: 'email:now@acme.test', status: 'sent' }]);
     expect(

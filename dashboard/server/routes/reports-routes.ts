@@ -15,6 +15,7 @@ import {
   scheduleFormats,
   type StoredSchedule,
 } from '@pulse/reports';
+import { previewRows } from '@pulse/reports/exports/index';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { access, publicRoute } from '../auth/access.ts';
@@ -33,6 +34,7 @@ const runsQuery = z
   .object({
     scheduleId: z.uuid().optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
 const exportQuery = z
@@ -50,6 +52,12 @@ const previewBody = z
   })
   .strict();
 const schedulePreviewQuery = z.object({ format: z.enum(scheduleFormats).default('pdf') }).strict();
+const previewRowsQuery = z
+  .object({
+    format: z.enum(['csv', 'arrow']),
+    limit: z.coerce.number().int().min(1).max(200).default(20),
+  })
+  .strict();
 const importBody = z.object({ content: z.string().min(1).max(1_000_000) }).strict();
 const downloadQuery = z.object({ expires: z.string().max(20), signature: z.string().max(100) }).strict();
 
@@ -203,6 +211,35 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRoutesDep
     },
   );
 
+  // The first rows of the CSV or Arrow preview, read back from the rendered file, so the page can
+  // show them before the person downloads it.
+  app.get(
+    '/api/v1/report-schedules/:id/preview-rows',
+    { config: access('exports:create') },
+    async (request) => {
+      const { id } = parse(idParam, request.params, 'SCHEDULE_INVALID', 'the schedule id');
+      const q = parse(previewRowsQuery, request.query, 'SCHEDULE_INVALID', 'the preview request');
+      const schedule = await schedules.get(workspaceOf(request), id);
+      const chunks: Buffer[] = [];
+      const out = new PassThrough();
+      out.on('data', (c: Buffer) => chunks.push(c));
+      await scheduler.preview(
+        {
+          workspaceId: schedule.workspaceId,
+          reportId: schedule.reportId,
+          format: q.format,
+          timeRange: schedule.timeRange,
+          timezone: schedule.timezone,
+          ...(schedule.name ? { title: schedule.name } : {}),
+          actingUserId: request.principal.userId,
+        },
+        out,
+      );
+      const bytes = Buffer.concat(chunks);
+      return { format: q.format, bytes: bytes.length, ...previewRows(bytes, q.format, q.limit) };
+    },
+  );
+
   app.post('/api/v1/report-runs/preview', { config: access('exports:create') }, async (request, reply) => {
     const body = parse(previewBody, request.body, 'REPORT_PREVIEW_INVALID', 'the preview request');
     return sendPreview(reply, scheduler, {
@@ -217,8 +254,12 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRoutesDep
 
   app.get('/api/v1/report-runs', { config: access('reports:read') }, async (request) => {
     const q = parse(runsQuery, request.query, 'REPORT_RUN_INVALID', 'the run history request');
-    const runs = await scheduler.runs.list(workspaceOf(request), q);
-    return { runs: runs.map(describeRun) };
+    // One more than asked says whether an older page exists.
+    const runs = await scheduler.runs.list(workspaceOf(request), { ...q, limit: q.limit + 1 });
+    return {
+      runs: runs.slice(0, q.limit).map(describeRun),
+      nextOffset: runs.length > q.limit ? q.offset + q.limit : null,
+    };
   });
 
   app.get('/api/v1/report-runs/:id', { config: access('reports:read') }, async (request) => {

@@ -25,5 +25,6 @@ export {
   parseExportRequest,
 } from './export-request.ts';
 export { type ExportSource, resolveExportSource } from './export-source.ts';
+export { type PreviewCell, type PreviewRows, parseCsv, previewRows } from './preview-rows.ts';
 export { streamResultRows } from './stream-result-rows.ts';
 export { exportMedia, type WrittenExport, writeExport } from './write-export.ts';

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { PulseError } from '@pulse/core/errors/pulse-error';
 import type { ReportDocument, ReportTile } from '../renderers/report-document.ts';
 
@@ -55,7 +54,10 @@ export async function renderInChild(options: ChildRenderOptions): Promise<ChildR
   signal?.throwIfAborted();
   const child = spawn(process.execPath, [...RENDERER_FLAGS, childPath], {
     stdio: ['pipe', 'ignore', 'inherit', 'ipc'],
-    env: process.env,
+    // The renderer needs no configuration and gets none of the server's secrets.
+    env: Object.fromEntries(
+      ['PATH', 'TZ', 'LANG', 'LC_ALL'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
+    ),
   });
   const kill = () => child.kill('SIGKILL');
   signal?.addEventListener('abort', kill, { once: true });

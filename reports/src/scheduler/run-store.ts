@@ -180,14 +180,15 @@ export function runStore(db: SqlDriver) {
         });
       return toRun(row);
     },
+    /** Newest first; `offset` skips that many for "load older runs" (history pages are shallow). */
     async list(
       workspaceId: string,
-      filter: { scheduleId?: string | undefined; limit?: number } = {},
+      filter: { scheduleId?: string | undefined; limit?: number; offset?: number } = {},
     ): Promise<ReportRun[]> {
       const rows = await db.query<Row>(
         `SELECT * FROM report_runs WHERE workspace_id = $1 AND ($2::uuid IS NULL OR schedule_id = $2)
-         ORDER BY scheduled_for DESC, created_at DESC LIMIT $3`,
-        [workspaceId, filter.scheduleId ?? null, filter.limit ?? 50],
+         ORDER BY scheduled_for DESC, created_at DESC, id DESC LIMIT $3 OFFSET $4`,
+        [workspaceId, filter.scheduleId ?? null, filter.limit ?? 50, filter.offset ?? 0],
       );
       return rows.map(toRun);
     },
