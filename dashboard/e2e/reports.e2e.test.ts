@@ -21,6 +21,8 @@ let browser: Browser;
 let stack: E2eStack;
 let receiver: Server;
 let receiverUrl: string;
+let failing: Server;
+let failingUrl: string;
 const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 
 beforeAll(async () => {
@@ -35,6 +37,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/pulse-hook`;
+  // A recipient that is down: every delivery to it fails with a 500.
+  failing = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(500, { 'content-type': 'text/plain' }).end('receiver is down'));
+  });
+  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+  failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/down`;
   stack = await startE2eStack('reports');
   ({ pulse, browser } = stack);
   const workspaceId = await demoWorkspaceId(pulse);
@@ -57,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await new Promise((resolve) => receiver?.close(resolve));
+  await new Promise((resolve) => failing?.close(resolve));
 });
 
 const exploreLink = (query: Record<string, unknown>, chart = 'table') =>
@@ -225,6 +235,114 @@ describe('Reports in Chromium', () => {
     await page.getByRole('button', { name: 'Yes, delete' }).click();
     await page.getByText('No scheduled reports yet.').waitFor();
     expect((await json<{ schedules: unknown[] }>(headers, '/api/v1/report-schedules')).schedules).toEqual([]);
+    await page.context().close();
+  });
+
+  it('shows a failed delivery with its error and a retry hint, previews CSV rows, and exports and imports the schedule file', async () => {
+    const { page, headers } = await signedInPage(browser, pulse, {
+      role: 'admin',
+      viewport: { width: 1400, height: 1000 },
+      acceptDownloads: true,
+    });
+    const report = await json<{ id: string }>(headers, '/api/v1/reports', {
+      method: 'POST',
+      body: {
+        title: 'Impressions for a broken hook',
+        definition: {
+          version: 1,
+          chart: 'bar',
+          query: { metrics: ['impressions'], dimensions: ['platform'], timeRange: { preset: 'last_7_days' } },
+        },
+      },
+    });
+    const schedule = await json<{ id: string }>(headers, '/api/v1/report-schedules', {
+      method: 'POST',
+      body: {
+        reportId: report.id,
+        name: 'Broken hook',
+        cron: '0 8 * * 1',
+        timezone: 'UTC',
+        formats: ['csv'],
+        recipients: [{ type: 'webhook', url: failingUrl, secret: 'whsec-0123456789abcdef0123' }],
+      },
+    });
+    await page.goto(`${pulse.url}/reports`);
+    await scheduleRow(page, 'Broken hook').waitFor();
+
+    await page.getByRole('button', { name: 'Send Broken hook now' }).click();
+    const note = page.getByTestId('schedule-note');
+    await expect.poll(() => note.textContent(), { timeout: 60_000 }).toMatch(/Run (retrying|failed)/);
+    const history = page.getByTestId('run-history');
+    const run = history.getByTestId('run-row').first();
+    await run.waitFor();
+    const { runs } = await json<{ runs: { status: string; error: string }[] }>(
+      headers,
+      `/api/v1/report-runs?scheduleId=${schedule.id}`,
+    );
+    expect(runs).toHaveLength(1);
+    expect(['retrying', 'failed']).toContain(runs[0]!.status);
+    expect(await run.getAttribute('data-status')).toBe(runs[0]!.status);
+    expect(await run.locator('td.error').textContent()).toContain(runs[0]!.error);
+    expect(runs[0]!.error).toMatch(/500/);
+    expect(await history.getByTestId('run-hint').textContent()).toMatch(
+      runs[0]!.status === 'retrying'
+        ? /Pulse retries it at .*already reached are skipped/
+        : /No retries are left/,
+    );
+    await history.getByRole('button', { name: 'Deliveries' }).click();
+    const delivery = history.getByTestId('delivery-row');
+    await delivery.waitFor();
+    expect(await delivery.getAttribute('data-status')).toBe('failed');
+    expect(await delivery.locator('td.error').textContent()).toMatch(/500/);
+    expect(await history.getByTestId('delivery-hint').textContent()).toBe(
+      'Check that the webhook URL answers 2xx and verifies the signature, then press “Send now”.',
+    );
+    await page.screenshot({ path: join(artifacts, 'reports-failed-delivery.png'), fullPage: true });
+
+    // The CSV preview shows the first rows of the very file a download gives.
+    await page.getByRole('button', { name: 'Preview Broken hook as CSV' }).click();
+    const table = page.getByTestId('preview-table');
+    await table.waitFor({ timeout: 30_000 });
+    const rows = await json<{ columns: string[]; rows: unknown[][] }>(
+      headers,
+      `/api/v1/report-schedules/${schedule.id}/preview-rows?format=csv&limit=20`,
+    );
+    expect(await table.locator('thead th').allTextContents()).toEqual(rows.columns);
+    expect(await table.getByTestId('preview-row').count()).toBe(rows.rows.length);
+    expect(rows.rows.length).toBeGreaterThan(0);
+
+    // Export the schedule as a file, delete it, and import the file back from the page. The file
+    // leaves the webhook out (its URL and secret are credentials), so an e-mail recipient is added
+    // first: a schedule needs one recipient.
+    await json(headers, `/api/v1/report-schedules/${schedule.id}`, {
+      method: 'PATCH',
+      body: {
+        recipients: [
+          { type: 'email', address: 'finance@acme.test' },
+          { type: 'webhook', url: failingUrl, secret: 'whsec-0123456789abcdef0123' },
+        ],
+      },
+    });
+    await page.reload();
+    await scheduleRow(page, 'Broken hook').waitFor();
+    const saving = page.waitForEvent('download');
+    await scheduleRow(page, 'Broken hook').getByTestId('export-file').click();
+    const file = await saving;
+    const text = readFileSync((await file.path())!, 'utf8');
+    expect(text).toContain('Broken hook');
+    await page.getByRole('button', { name: 'Delete Broken hook' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect.poll(() => scheduleRow(page, 'Broken hook').count()).toBe(0);
+    await page.getByTestId('import-file').setInputFiles({
+      name: 'broken-hook.yaml',
+      mimeType: 'application/yaml',
+      buffer: Buffer.from(text),
+    });
+    await expect
+      .poll(() => page.getByTestId('reports-status').textContent())
+      .toContain('Imported “Broken hook”');
+    expect(await page.getByTestId('reports-status').textContent()).toMatch(/1 recipient was left out/);
+    await scheduleRow(page, 'Broken hook').waitFor();
     await page.context().close();
   });
 
