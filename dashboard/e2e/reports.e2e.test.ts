@@ -427,6 +427,17 @@ describe('Reports in Chromium', () => {
     const file409 = await fetch(`${pulse.url}/api/v1/exports/${job.id}/file`, { headers });
     expect(file409.status).toBe(409);
     await page.screenshot({ path: join(artifacts, 'explore-export-cancelled.png'), fullPage: true });
+
+    // The Reports page lists both exports as the server keeps them, newest first.
+    await page.goto(`${pulse.url}/reports`);
+    const list = page.getByTestId('export-list');
+    await list.getByTestId('export-row').nth(1).waitFor();
+    const { jobs } = await json<{ jobs: { title: string; state: string }[] }>(headers, '/api/v1/exports');
+    expect(jobs.slice(0, 2).map((j) => j.state)).toEqual(['cancelled', 'done']);
+    const rows = list.getByTestId('export-row');
+    expect(await rows.nth(0).getAttribute('data-state')).toBe('cancelled');
+    expect(await rows.nth(1).getAttribute('data-state')).toBe('done');
+    expect(await rows.nth(1).getByRole('link', { name: 'Impressions-by-platform.csv' }).count()).toBe(1);
     await page.context().close();
   });
 });

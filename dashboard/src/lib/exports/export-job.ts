@@ -15,6 +15,8 @@ export interface ExportJob {
   totalRows: number | null;
   percent: number | null;
   fileName: string;
+  createdAt: string;
+  finishedAt: string | null;
   expiresAt: string | null;
   error: { code: string; message: string; hint?: string } | null;
   links: { self: string; file?: string };
