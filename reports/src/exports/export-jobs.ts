@@ -4,8 +4,6 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PulseError } from '@pulse/core';
 import type { MetricCatalog, Warehouse } from '@pulse/warehouse';
-import { periodLabel } from '../scheduler/build-report-document.ts';
-import { readDataAsOf } from './data-as-of.ts';
 import {
   createMemoryExportJobStore,
   type ExportJobRecord,
@@ -15,7 +13,8 @@ import {
 } from './export-job-store.ts';
 import { type ExportFormat, parseExportRequest } from './export-request.ts';
 import { type ExportSource, resolveExportSource } from './export-source.ts';
-import { type ExportProgress, exportMedia, writeExport } from './write-export.ts';
+import { executeExport } from './execute-export.ts';
+import { exportMedia } from './write-export.ts';
 
 /** A caller's own jobs only: another user of the same workspace sees "not found". */
 export interface ExportOwner {
@@ -205,33 +204,16 @@ export async function createExportJobs(options: ExportJobsOptions): Promise<Expo
       }
       view.state = 'running';
       persist(job);
-      const generatedAt = now();
-      view.totalRows = await countTotal(warehouse, source, abort.signal);
-      const written = await writeExport({
+      const written = await executeExport({
         warehouse,
         source,
-        format: view.format,
+        view,
+        workspaceId: job.owner.workspaceId,
         path: job.path,
         csvBom: job.csvBom,
         signal: abort.signal,
-        document: {
-          title: view.title,
-          period: periodLabel(
-            { from: source.timeRange.from.toISOString(), to: source.timeRange.to.toISOString() },
-            source.timeRange.timezone,
-            generatedAt,
-          ),
-          generatedAt,
-          dataAsOf: await readDataAsOf(warehouse, job.owner.workspaceId, generatedAt),
-          filters: source.filters,
-          timezone: source.timeRange.timezone,
-        },
-        onProgress: (p) => progress(view, p),
+        generatedAt: now(),
       });
-      abort.signal.throwIfAborted();
-      progress(view, { rowsWritten: written.rows ?? view.totalRows ?? 0, bytesWritten: written.bytes });
-      view.totalRows = view.rowsWritten;
-      view.percent = 100;
       view.state = 'done';
       job.contentType = written.contentType;
       view.expiresAt = new Date(now().getTime() + keepMs).toISOString();
@@ -367,34 +349,6 @@ export async function createExportJobs(options: ExportJobsOptions): Promise<Expo
 
 /** Newest first: a cursor sorts below every job after it in the list. */
 const cursorOf = (view: ExportJobView) => `${view.createdAt}|${view.id}`;
-
-function progress(view: ExportJobView, p: ExportProgress): void {
-  view.rowsWritten = p.rowsWritten;
-  view.bytesWritten = p.bytesWritten;
-  if (view.totalRows !== null && view.totalRows > 0)
-    view.percent = Math.min(99, Math.floor((p.rowsWritten / view.totalRows) * 100));
-}
-
-/**
- * Counting first costs one more pass of the query, and buys a real percentage for the
- * progress bar of a large export; a comparison's rows are counted when they are computed.
- */
-async function countTotal(
-  warehouse: Warehouse,
-  source: ExportSource,
-  signal: AbortSignal,
-): Promise<number | null> {
-  if (source.computeRows) return null;
-  const result = await warehouse.client.query({
-    query: `SELECT count() AS n FROM (${source.statement.sql})`,
-    query_params: source.statement.params,
-    format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0, max_execution_time: 900 },
-    abort_signal: signal,
-  });
-  const [row] = (await result.json()) as { n: number }[];
-  return Number(row?.n ?? 0);
-}
 
 /** A file name any OS accepts, from the export's title. */
 function fileStem(title: string): string {
