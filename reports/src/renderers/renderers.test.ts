@@ -122,7 +122,12 @@ describe('XLSX', () => {
       result: {
         ...demoReport.tiles[3]!.result,
         columns: [{ name: 'post', kind: 'dimension' as const, type: 'string' as const, label: 'Post' }],
-        rows: [{ post: '<b>R&D</b> "quoted"' }, { post: '  padded ' }, { post: 'bell\u0007 tab\t' }],
+        rows: [
+          { post: '<b>R&D</b> "quoted"' },
+          { post: '  padded ' },
+          { post: 'bell\u0007 tab\t' },
+          { post: 'x'.repeat(40_000) },
+        ],
       },
     };
     const workbook = new ExcelJS.Workbook();
@@ -133,6 +138,8 @@ describe('XLSX', () => {
     expect(sheet.getCell('A2').value).toBe('<b>R&D</b> "quoted"');
     expect(sheet.getCell('A3').value).toBe('  padded ');
     expect(sheet.getCell('A4').value).toBe('bell tab\t');
+    // Excel's limit per cell; a longer text would make Excel "repair" the file.
+    expect(sheet.getCell('A5').value).toBe('x'.repeat(32_767));
   });
 
   it('matches the golden dump of every cell', async () => {

@@ -20,6 +20,7 @@ export interface SheetWriter {
 /** Text is handed to the zip in pieces of this size: big enough to be cheap, small enough to bound memory. */
 const FLUSH_CHARS = 64 * 1024;
 const MS_PER_DAY = 86_400_000;
+const MAX_CELL_CHARS = 32_767;
 /** Days from Excel's day 0 (1899-12-30, with its 1900 leap-year quirk) to 1970-01-01. */
 const EXCEL_EPOCH_DAYS = 25_569;
 
@@ -89,7 +90,8 @@ function cellXml(ref: string, style: number, value: XlsxValue): string {
     const ms = value.getTime();
     return Number.isNaN(ms) ? '' : `<c r="${ref}"${s}><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
   }
-  const text = escapeText(value);
+  // Excel refuses a file (it "repairs" it) with a cell of more than 32,767 characters.
+  const text = escapeText(value.length > MAX_CELL_CHARS ? value.slice(0, MAX_CELL_CHARS) : value);
   const space = text !== text.trim() ? ' xml:space="preserve"' : '';
   return `<c r="${ref}"${s} t="inlineStr"><is><t${space}>${text}</t></is></c>`;
 }

@@ -19,7 +19,7 @@ export function workbookParts(
     ['[Content_Types].xml', contentTypes(sheets.length)],
     ['_rels/.rels', packageRels()],
     ['docProps/core.xml', coreProps(props)],
-    ['docProps/app.xml', appProps(sheets)],
+    ['docProps/app.xml', appProps()],
     ['xl/workbook.xml', workbook(sheets)],
     ['xl/_rels/workbook.xml.rels', workbookRels(sheets.length)],
   ];
@@ -67,14 +67,10 @@ function coreProps(props: { creator: string; title: string; created: Date }): st
   );
 }
 
-function appProps(sheets: WorkbookSheet[]): string {
+function appProps(): string {
   return (
-    `${XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" ` +
-    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">' +
-    '<Application>Pulse</Application>' +
-    `<TitlesOfParts><vt:vector size="${sheets.length}" baseType="lpstr">` +
-    sheets.map((s) => `<vt:lpstr>${escapeText(s.name)}</vt:lpstr>`).join('') +
-    '</vt:vector></TitlesOfParts></Properties>'
+    `${XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">` +
+    '<Application>Pulse</Application></Properties>'
   );
 }
 
