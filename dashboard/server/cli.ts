@@ -8,6 +8,7 @@ import { isPulseError } from '@pulse/core';
 import { auditCommand } from './commands/audit.command.ts';
 import { privacyCommand } from './commands/privacy.command.ts';
 import { secretsCommand } from './commands/secrets.command.ts';
+import { runCollector } from './commands/collector.command.ts';
 import { runMigrate } from './commands/migrate.command.ts';
 import { runSeed } from './commands/seed.command.ts';
 import { runStart } from './commands/start.command.ts';
@@ -39,6 +40,17 @@ program
     '\nConfiguration comes from the environment: see README.md#configuration.\nExample: PULSE_PORT=8080 PULSE_DEMO=off pulse start',
   )
   .action(() => runStart(process.env));
+
+program
+  .command('collector')
+  .description(
+    'run only the collector role (Segment-compatible and native endpoints, /healthz, /metrics), to scale it out beside `pulse start`',
+  )
+  .addHelpText(
+    'after',
+    '\nNeeds the shared bus and metadata store: KAFKA_BROKERS and DATABASE_URL (the embedded log and PGlite serve one process).\nExample: KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://pulse@127.0.0.1/pulse PULSE_PORT=8081 pulse collector',
+  )
+  .action(() => runCollector(process.env));
 
 program
   .command('migrate')

@@ -99,10 +99,7 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
   let deadLetteredTotal = 0;
   const recentFreshness: number[] = [];
 
-  await bus.ensureTopics([
-    ...streamFamilies.map((f) => ({ name: topicFor(f), partitions: 3 })),
-    { name: deadLetterTopic, partitions: 1 },
-  ]);
+  await ensureIngestTopics(bus);
 
   // One span per batch, linked to the trace of every request whose events it carries (W3C
   // traceparent in the message headers): a trace leads from the HTTP request to the insert.
@@ -274,6 +271,18 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
       await consumer.stop();
     },
   };
+}
+
+/**
+ * The topics events travel on — one per stream family, and the dead letters — created when absent.
+ * Every role that produces or consumes them calls it at start (idempotent), so a collector that
+ * starts before the ingester does not refuse events.
+ */
+export function ensureIngestTopics(bus: Bus): Promise<void> {
+  return bus.ensureTopics([
+    ...streamFamilies.map((f) => ({ name: topicFor(f), partitions: 3 })),
+    { name: deadLetterTopic, partitions: 1 },
+  ]);
 }
 
 function safeField(value: Buffer, field: string): unknown {

@@ -1,2 +1,8 @@
-export { createIngester, type IngestStats, type Ingester, type IngesterOptions } from './create-ingester.ts';
+export {
+  createIngester,
+  ensureIngestTopics,
+  type IngestStats,
+  type Ingester,
+  type IngesterOptions,
+} from './create-ingester.ts';
 export { ingestSteps, runPipeline, type DeadLetter } from './run-pipeline.ts';
