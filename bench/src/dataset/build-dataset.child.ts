@@ -34,6 +34,8 @@ const log = (line: string) => console.log(`dataset: ${line}`);
 rmSync(values.path, { recursive: true, force: true });
 mkdirSync(values.path, { recursive: true });
 const started = performance.now();
+// The schema this build applies, read now: a migration added while a long build runs is not in it.
+const key = schemaKey();
 let manifest: DatasetManifest;
 if (from) {
   const older = JSON.parse(readFileSync(join(from, 'dataset.json'), 'utf8')) as DatasetManifest;
@@ -47,7 +49,7 @@ if (from) {
     ...older,
     migratedFrom: basename(from),
     buildSeconds: older.buildSeconds,
-    schemaKey: schemaKey(),
+    schemaKey: key,
     builderVersion,
   };
 } else {
@@ -63,7 +65,7 @@ if (from) {
   manifest = {
     ...built,
     buildSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
-    schemaKey: schemaKey(),
+    schemaKey: key,
     builtAt: new Date().toISOString(),
     builderVersion,
   };
