@@ -5,7 +5,12 @@
 // Printed: sustained events/s until the last event is queryable, CPU µs per event over every
 // process (this one with the embedded warehouse, the load generator, the broker's JVM), active
 // parts in the warehouse, and freshness (acknowledged → visible to a query) at half the rate reached.
+// `--apart`: the collector runs in a process of its own (`pulse collector`'s layout, collector.child.ts)
+// and this process is the ingester with the engine; its CPU is counted with the others.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, createMetricsRegistry, loadConfig, type PulseEvent } from '@pulse/core';
@@ -25,7 +30,7 @@ import {
 const freshnessSeconds = 20;
 const pollMs = 100;
 
-export async function run(options: { events?: number }): Promise<void> {
+export async function run(options: { events?: number; apart?: boolean }): Promise<void> {
   const total = options.events ?? 200_000;
   const root = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-kafka-'));
   const logger = createLogger({ level: 'warn', serviceName: 'bench' });
@@ -43,15 +48,40 @@ export async function run(options: { events?: number }): Promise<void> {
   const bus = await createBus(config.bus, logger);
   const ingester = await createIngester({ bus, warehouse, logger, metrics });
   const app = Fastify();
-  registerCollector(app, {
-    bus,
-    config: config.collector,
-    logger,
-    metrics,
-    resolveWriteKey: async (key) => ({ workspaceId: key === 'fresh' ? 'ws_fresh' : 'ws_e2e', sourceId: 's' }),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
+  let collectorChild: ChildProcess | undefined;
+  let port: number;
+  if (options.apart) {
+    collectorChild = spawn(
+      process.execPath,
+      [new URL('./collector.child.ts', import.meta.url).pathname, kafka.brokers.join(',')],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    port = 0;
+    for await (const line of createInterface({ input: collectorChild.stdout! })) {
+      const found = /^collector-port (\d+)$/.exec(line);
+      if (found) {
+        port = Number(found[1]);
+        break;
+      }
+    }
+    if (!port) throw new Error('the collector process ended before listening');
+    collectorChild.stdout!.resume(); // its later logs are not read
+  } else {
+    registerCollector(app, {
+      bus,
+      config: config.collector,
+      logger,
+      metrics,
+      resolveWriteKey: async (key) => ({
+        workspaceId: key === 'fresh' ? 'ws_fresh' : 'ws_e2e',
+        sourceId: 's',
+      }),
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as { port: number }).port;
+  }
+  const url = `http://127.0.0.1:${port}/v1/events`;
+  const collectorPid = collectorChild?.pid;
   const bodiesFile = writeBodies(root, product);
   try {
     // Throughput: 16 connections from a load generator in its own process, as fast as acknowledged.
@@ -63,14 +93,14 @@ export async function run(options: { events?: number }): Promise<void> {
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
-    const cpuBefore = cpuSnapshot(brokerPid);
+    const cpuBefore = cpuSnapshot(brokerPid, collectorPid);
     const started = performance.now();
     await runLoadGenerator(url, bodiesFile, 16, 'Bearer bench', product.length);
     const acknowledgedSeconds = (performance.now() - started) / 1000;
     while ((await countEvents(warehouse, 'ws_e2e')) < product.length)
       await new Promise((r) => setTimeout(r, 50));
     const e2eSeconds = (performance.now() - started) / 1000;
-    const cpu = cpuDelta(cpuBefore, cpuSnapshot(brokerPid));
+    const cpu = cpuDelta(cpuBefore, cpuSnapshot(brokerPid, collectorPid));
     sampling = false;
     await sampler;
     const e2eRate = product.length / e2eSeconds;
@@ -82,7 +112,7 @@ export async function run(options: { events?: number }): Promise<void> {
     const perEvent = (us: number) => (us / product.length).toFixed(1);
     const n = (x: number) => Math.round(x).toLocaleString('en');
     console.log(
-      `ingest-kafka: ${n(product.length)} product events of the demo mix, HTTP batches of 100, 16 connections from a separate process, one Kafka broker (3 partitions)`,
+      `ingest-kafka: ${n(product.length)} product events of the demo mix, HTTP batches of 100, 16 connections from a separate process, one Kafka broker (3 partitions), ${options.apart ? 'collector in a process of its own' : 'collector and ingester in one process'}`,
     );
     console.log(`  direct batched insert (baseline)       ${n(directRate)} events/s`);
     console.log(
@@ -92,7 +122,7 @@ export async function run(options: { events?: number }): Promise<void> {
       `  end to end (HTTP → Kafka → warehouse)  ${n(e2eRate)} events/s  = ${(e2eRate / directRate).toFixed(2)}× the direct insert  (${e2eSeconds.toFixed(1)} s)`,
     );
     console.log(
-      `  CPU per event, all processes           ${perEvent(cpu.self + cpu.children + cpu.broker)} µs  (pulse process ${perEvent(cpu.self)}, load generator ${perEvent(cpu.children)}, broker JVM ${perEvent(cpu.broker)})`,
+      `  CPU per event, all processes           ${perEvent(cpu.self + cpu.children + cpu.broker + cpu.collector)} µs  (${options.apart ? `ingester process ${perEvent(cpu.self)}, collector process ${perEvent(cpu.collector)}` : `pulse process ${perEvent(cpu.self)}`}, load generator ${perEvent(cpu.children)}, broker JVM ${perEvent(cpu.broker)})`,
     );
     console.log(
       `  active parts after the run             ${parts.total} (${parts.top.map((t) => `${t.table} ${t.parts}`).join(', ')}); most seen during the run ${maxParts}`,
@@ -101,6 +131,10 @@ export async function run(options: { events?: number }): Promise<void> {
       `  freshness at ${n(fresh.rate)} events/s (target ${n(e2eRate / 2)}, ${freshnessSeconds} s, ${n(fresh.events)} events): p50 ${fresh.p50.toFixed(2)} s, p95 ${fresh.p95.toFixed(2)} s, p99 ${fresh.p99.toFixed(2)} s, max ${fresh.max.toFixed(2)} s (poll every ${pollMs} ms)`,
     );
   } finally {
+    if (collectorChild) {
+      collectorChild.kill('SIGTERM');
+      await once(collectorChild, 'exit');
+    }
     await app.close();
     await ingester.stop();
     await bus.close();
@@ -129,6 +163,7 @@ interface CpuSnapshot {
   self: number;
   children: number;
   broker: number;
+  collector: number;
 }
 
 const ticksToUs = 1e6 / 100; // USER_HZ (getconf CLK_TCK) is 100 on Linux
@@ -141,14 +176,24 @@ function procTimes(pid: number | 'self'): [number, number] {
   return [(utime + stime) * ticksToUs, (cutime + cstime) * ticksToUs];
 }
 
-/** This process (process.cpuUsage), its reaped children (the load generator), the broker. */
-function cpuSnapshot(brokerPid: number): CpuSnapshot {
+/** This process (process.cpuUsage), its reaped children (the load generator), the broker, the collector. */
+function cpuSnapshot(brokerPid: number, collectorPid?: number): CpuSnapshot {
   const own = process.cpuUsage();
-  return { self: own.user + own.system, children: procTimes('self')[1], broker: procTimes(brokerPid)[0] };
+  return {
+    self: own.user + own.system,
+    children: procTimes('self')[1],
+    broker: procTimes(brokerPid)[0],
+    collector: collectorPid === undefined ? 0 : procTimes(collectorPid)[0],
+  };
 }
 
 function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
-  return { self: b.self - a.self, children: b.children - a.children, broker: b.broker - a.broker };
+  return {
+    self: b.self - a.self,
+    children: b.children - a.children,
+    broker: b.broker - a.broker,
+    collector: b.collector - a.collector,
+  };
 }
 
 async function activeParts(

@@ -18,7 +18,7 @@ import {
   registerCollector,
   type WriteKeyOwner,
 } from '@pulse/ingest';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createWriteKeyCache } from './write-key-cache.ts';
 
 const version = (
@@ -42,7 +42,7 @@ export interface CollectorServerOptions {
 export function createCollectorServer(options: CollectorServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     forceCloseConnections: true,
