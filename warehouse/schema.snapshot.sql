@@ -583,6 +583,50 @@ GROUP BY
     platform,
     account_id;
 
+CREATE TABLE social_post_engagement_day
+(
+    `workspace_id` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `platform` LowCardinality(String),
+    `account_id` LowCardinality(String),
+    `post_id` String,
+    `impressions` AggregateFunction(argMax, UInt64, DateTime64(3, 'UTC')),
+    `reach` AggregateFunction(argMax, UInt64, DateTime64(3, 'UTC')),
+    `engagements` AggregateFunction(argMax, UInt64, DateTime64(3, 'UTC'))
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYear(bucket)
+ORDER BY (workspace_id, bucket, platform, account_id, post_id)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW social_post_engagement_day_mv TO social_post_engagement_day
+(
+    `workspace_id` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `platform` LowCardinality(String),
+    `account_id` String,
+    `post_id` String,
+    `impressions` AggregateFunction(argMax, UInt64, DateTime64(3, 'UTC')),
+    `reach` AggregateFunction(argMax, UInt64, DateTime64(3, 'UTC')),
+    `engagements` AggregateFunction(argMax, UInt64, DateTime64(3, 'UTC'))
+)
+AS SELECT
+    workspace_id,
+    toStartOfDay(timestamp) AS bucket,
+    platform,
+    account_id,
+    post_id,
+    argMaxState(impressions, timestamp) AS impressions,
+    argMaxState(reach, timestamp) AS reach,
+    argMaxState((((likes + comments) + shares) + saves) + clicks, timestamp) AS engagements
+FROM social_post_metrics
+GROUP BY
+    workspace_id,
+    bucket,
+    platform,
+    account_id,
+    post_id;
+
 CREATE TABLE social_post_metrics
 (
     `event_id` String,

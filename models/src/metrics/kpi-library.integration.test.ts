@@ -123,6 +123,14 @@ describe('the KPI library on known data', () => {
     expect(byType.plan.map((p) => p.table)).toEqual(['product_activity_day']);
   });
 
+  it('answers engagements and engagement rate from the one-state-per-post engagement rollup', async () => {
+    const rate = await query({ metrics: ['engagements', 'engagement_rate_by_impressions'] });
+    expect(rate.plan.map((p) => p.table)).toEqual(['social_post_engagement_day']);
+    expect(rate.rows[0]?.engagements).toBe(expected.engagements);
+    const likes = await query({ metrics: ['likes'] });
+    expect(likes.plan.map((p) => p.table)).toEqual(['social_post_metrics_day']);
+  });
+
   it('breaks engagement down by platform with shares that add up to one', async () => {
     const result = await query({ metrics: ['engagements', 'engagement_share'], dimensions: ['platform'] });
     expect(result.rows).toEqual([

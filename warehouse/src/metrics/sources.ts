@@ -206,6 +206,23 @@ const postMetricsRollup = (grain: 'hour' | 'day'): SnapshotRollup => ({
   },
 });
 
+/**
+ * Impressions, reach and the engagement total per post and day, one argMax state each
+ * (0005_post_engagement_day.sql): listed first, so engagements and the engagement rates merge one
+ * state per post and day instead of one per counter.
+ */
+const postEngagementRollup: SnapshotRollup = {
+  table: 'social_post_engagement_day',
+  grain: 'day',
+  entity: 'post_id',
+  dimensions: { platform: 'platform', account_id: 'account_id', post_id: 'post_id' },
+  values: {
+    impressions: 'argMaxMerge(impressions)',
+    reach: 'argMaxMerge(reach)',
+    engagements: 'argMaxMerge(engagements)',
+  },
+};
+
 /** Each published post with its latest lifetime totals, dated by when it was published. */
 const postLifetime = `(
   SELECT p.workspace_id AS workspace_id, p.post_id AS post_id, p.last_platform AS platform,
@@ -328,7 +345,7 @@ export const metricSources: MetricSource[] = [
     entity: 'post_id',
     dimensions: { ...socialDims, post_id: dim('post_id', 'the post') },
     values: { ...Object.fromEntries(counters.map((c) => [c, c])), engagements: engagementSum },
-    rollups: [postMetricsRollup('hour'), postMetricsRollup('day')],
+    rollups: [postEngagementRollup, postMetricsRollup('hour'), postMetricsRollup('day')],
   },
   {
     kind: 'events',

@@ -68,6 +68,7 @@ export const tablesWithoutSubjects: Readonly<Record<string, string>> = {
   crm_deal_stage_changes: 'deal history; owner_id is a member of the workspace, not a data subject',
   social_post_metrics_hour: 'per-post totals',
   social_post_metrics_day: 'per-post totals',
+  social_post_engagement_day: 'per-post totals',
   social_followers_day: 'per-account follower counts',
   crm_deal_stages_hour: 'deal counts and amounts',
   crm_deal_stages_day: 'deal counts and amounts',
