@@ -57,18 +57,7 @@ export async function startKafka(
     serverProperties({ dataDir, port, controllerPort, partitions: options.partitions ?? 3 }),
   );
   if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
-    java(
-      [
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        randomBytes(16).toString('base64url'),
-        '-c',
-        config,
-        '--standalone',
-      ],
-      dataDir,
-    );
+    java(['kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config, '--standalone'], dataDir);
   }
 
   let child: ChildProcess | undefined;
@@ -148,6 +137,18 @@ function jvmArgs(logFile: string): string[] {
     '-cp',
     `${libDir}/*`,
   ];
+}
+
+/**
+ * A random KRaft cluster id (16 bytes, base64url). Never one starting with '-': the storage tool's
+ * argument parser would take it for an option (about 1 start in 64 failed that way), which is
+ * also why Kafka's own Uuid.randomUuid skips such ids.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function java(args: string[], dataDir: string): void {
