@@ -105,6 +105,13 @@ export async function run(options: { events?: number; apart?: boolean }): Promis
     await sampler;
     const e2eRate = product.length / e2eSeconds;
     const parts = await activeParts(warehouse);
+    const batchRows = (await metrics.getSingleMetric('pulse_ingest_batch_rows')?.get())?.values ?? [];
+    const batches =
+      batchRows.find((v) => (v as { metricName?: string }).metricName === 'pulse_ingest_batch_rows_count')
+        ?.value ?? 0;
+    const batchedRows =
+      batchRows.find((v) => (v as { metricName?: string }).metricName === 'pulse_ingest_batch_rows_sum')
+        ?.value ?? 0;
 
     // Freshness at half the rate reached, paced from this process.
     const fresh = await freshness(warehouse, url, product, e2eRate / 2);
@@ -123,6 +130,9 @@ export async function run(options: { events?: number; apart?: boolean }): Promis
     );
     console.log(
       `  CPU per event, all processes           ${perEvent(cpu.self + cpu.children + cpu.broker + cpu.collector)} µs  (${options.apart ? `ingester process ${perEvent(cpu.self)}, collector process ${perEvent(cpu.collector)}` : `pulse process ${perEvent(cpu.self)}`}, load generator ${perEvent(cpu.children)}, broker JVM ${perEvent(cpu.broker)})`,
+    );
+    console.log(
+      `  ingester batches                       ${n(batches)}, ${n(batchedRows / Math.max(1, batches))} events each on average`,
     );
     console.log(
       `  active parts after the run             ${parts.total} (${parts.top.map((t) => `${t.table} ${t.parts}`).join(', ')}); most seen during the run ${maxParts}`,
