@@ -44,7 +44,7 @@ describe('row policies in compiled metric queries', () => {
       ]),
     );
     const byTable = Object.fromEntries(filtered.plan.map((p) => [p.source, p]));
-    expect(byTable.post_activity).toMatchObject({ rollup: 'day', table: 'social_post_metrics_day' });
+    expect(byTable.post_activity).toMatchObject({ rollup: 'day', table: 'social_post_engagement_day' });
     // No product rollup carries country: the raw table answers.
     expect(byTable.product_events).toMatchObject({ rollup: null, table: 'product_events' });
     expect(filtered.sql).toContain("JSONExtractString(context, 'location', 'country') IN");
