@@ -81,6 +81,7 @@ export async function openBenchDataset(options: {
   root?: string;
 }): Promise<BenchDataset> {
   const root = options.root ?? defaultRoot;
+  removeAbandonedClones(root);
   const work = join(root, `work-${process.pid}`);
   const { manifest, built } = await cloneBenchDataset({ ...options, into: work });
   const warehouse = await openEngine(work);
@@ -127,6 +128,21 @@ export async function cloneBenchDataset(options: {
   rmSync(options.into, { recursive: true, force: true });
   cloneDataDir(join(path, 'engine'), options.into);
   return { manifest, built };
+}
+
+/** Working clones of benchmarks that were killed before `close` (their process is gone). */
+function removeAbandonedClones(root: string): void {
+  if (!existsSync(root)) return;
+  for (const name of readdirSync(root)) {
+    const pid = Number(/^work-(\d+)$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0); // still running: its clone is in use
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH')
+        rmSync(join(root, name), { recursive: true, force: true });
+    }
+  }
 }
 
 export function openEngine(dataPath: string): Promise<Warehouse> {
