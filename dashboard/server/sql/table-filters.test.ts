@@ -42,4 +42,22 @@ describe('SQL-tab restrictions', () => {
     expect(restrictions.deniedColumns?.product_events).toContain('user_id');
     expect(policyRestrictions(unrestrictedPolicy('ws-1'))).toBeUndefined();
   });
+
+  it('denies a table that lacks a dimension its family is filtered by, and leaves other families alone', () => {
+    const policy = {
+      ...unrestrictedPolicy('ws-1'),
+      role: 'analyst',
+      unrestricted: false,
+      clearance: 'confidential' as const,
+      rowFilters: [{ dimension: 'type', values: ['track'] }],
+    };
+    const filters = policyRestrictions(policy)!.tableFilters!;
+    // Raw product events carry the event type: filtered by it.
+    expect(filters.product_events).toBe("toString(type) IN ('track')");
+    // Daily actors aggregate every type and cannot be filtered by it: denied, not shown in full.
+    expect(filters.product_actors_day).toBe('0');
+    // Social and CRM tables have no event type of this kind: untouched.
+    expect(filters.social_posts).toBeUndefined();
+    expect(filters.crm_deal_stage_changes).toBeUndefined();
+  });
 });

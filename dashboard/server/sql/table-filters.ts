@@ -1,6 +1,6 @@
 import { PulseError } from '@pulse/core';
 import type { DataPolicy } from '@pulse/core/rbac/data-policies';
-import { maskedColumns, tableDimensions } from '@pulse/warehouse/policy/table-policy';
+import { maskedColumns, rowFilterSql, tableDimensions } from '@pulse/warehouse/policy/table-policy';
 
 /**
  * What the engine enforces on one SQL-tab query, beyond read-only: a row filter per table and
@@ -70,14 +70,10 @@ export function mergePolicyRestrictions(
 export function policyRestrictions(policy: DataPolicy | undefined): PolicyRestrictions | undefined {
   if (!policy || policy.unrestricted) return undefined;
   const tableFilters: Record<string, string> = {};
-  for (const [table, dims] of tableDimensions) {
+  for (const table of tableDimensions.keys()) {
     const conditions = policy.rowFilters
-      .filter((f) => dims[f.dimension] !== undefined)
-      .map((f) =>
-        f.values.length === 0
-          ? '0'
-          : `toString(${dims[f.dimension]}) IN (${f.values.map(quoteString).join(', ')})`,
-      );
+      .map((f) => rowFilterSql(table, f.dimension, quoteString, f.values))
+      .filter((c): c is string => c !== undefined);
     if (conditions.length > 0) tableFilters[table] = conditions.join(' AND ');
   }
   return { tableFilters, deniedColumns: maskedColumns(policy) };

@@ -58,6 +58,35 @@ export function policyDimensions(): string[] {
   return [...names].sort();
 }
 
+/** A table's stream family, from its name (`product_…`, `social_…`, `crm_…`); undefined for others. */
+const familyOf = (table: string) => /^(product|social|crm)_/.exec(table)?.[1];
+
+/**
+ * The expression of each row filter on `table`, or undefined when the filter does not concern it.
+ * A filter on a dimension the table lacks, while another table of its family carries it (a rollup
+ * without that dimension, such as daily actors without the event type), denies the table: its
+ * rows aggregate data the policy hides, so it fails closed (`'0'`) instead of showing the total.
+ * A dimension no table of the family carries (a social platform for product data) leaves it alone.
+ */
+export function rowFilterSql(
+  table: string,
+  dimension: string,
+  quote: (value: string) => string,
+  values: readonly string[],
+): string | undefined {
+  const sql = tableDimensions.get(table)?.[dimension];
+  if (sql === undefined) {
+    const family = familyOf(table);
+    const familyHasIt =
+      family !== undefined &&
+      [...tableDimensions].some(
+        ([other, dims]) => familyOf(other) === family && dims[dimension] !== undefined,
+      );
+    return familyHasIt ? '0' : undefined;
+  }
+  return values.length === 0 ? '0' : `toString(${sql}) IN (${values.map(quote).join(', ')})`;
+}
+
 /**
  * The ClickHouse `additional_table_filters` setting for a principal: every known table is held to
  * the workspace, and to the policy's row filters on the dimensions it carries. ClickHouse applies
@@ -70,14 +99,11 @@ export function policyDimensions(): string[] {
  */
 export function additionalTableFilters(policy: DataPolicy | undefined, workspaceId: string): SettingsMap {
   const filters = policy && !policy.unrestricted ? policy.rowFilters : [];
-  const entries = [...tableDimensions].map(([table, dims]) => {
+  const entries = [...tableDimensions.keys()].map((table) => {
     const conditions = [`workspace_id = ${hexLiteral(workspaceId)}`];
     for (const f of filters) {
-      const sql = dims[f.dimension];
-      if (sql === undefined) continue;
-      conditions.push(
-        f.values.length === 0 ? '0' : `toString(${sql}) IN (${f.values.map(hexLiteral).join(', ')})`,
-      );
+      const condition = rowFilterSql(table, f.dimension, hexLiteral, f.values);
+      if (condition !== undefined) conditions.push(condition);
     }
     // SettingsMap writes `{'table':'filter'}` without escaping: the filter's quotes are doubled here.
     return [table, conditions.join(' AND ').replaceAll("'", "''")] as const;
