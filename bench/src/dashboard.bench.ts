@@ -104,7 +104,7 @@ export async function run(options: { events?: number; rebuild?: boolean }): Prom
     console.log(
       `  acknowledged → on screen  ${ms(liveMedian)}  ${(liveMedian / base.loaded).toFixed(1)}× the empty page's load  ` +
         `(target ≤ 2 s: ${verdict(liveMedian <= 2000)}; slowest ${ms(Math.max(...live))})  all: ${live.map((v) => Math.round(v)).join(', ')}; ` +
-        `the server refreshes live views every 2 s`,
+        `live views refresh when the ingester inserts (and every 2 s)`,
     );
     console.log(`\n${VIEWERS} concurrent SSE viewers of ${overview}`);
     console.log(
