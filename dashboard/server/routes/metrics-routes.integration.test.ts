@@ -166,12 +166,13 @@ describe('metric API', () => {
       },
     ]);
     expect(body.rows.map((r: { impressions: number }) => r.impressions)).toEqual([1150, 550]);
-    expect(body.sql).toContain('social_post_metrics_day');
+    // The one-state-per-post-day rollup (migration 0005) answers, with the same numbers as before.
+    expect(body.sql).toContain('social_post_engagement_day');
     expect(body.plan).toEqual([
       {
         source: 'post_activity',
         metrics: ['impressions', 'engagements'],
-        table: 'social_post_metrics_day',
+        table: 'social_post_engagement_day',
         rollup: 'day',
       },
     ]);
