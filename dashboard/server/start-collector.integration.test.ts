@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { createLogger, createMetadataStore, type MetadataStore, streamFamilies } from '@pulse/core';
+import { createLogger, type MetadataStore, streamFamilies } from '@pulse/core';
+import { createScratchMetadata, type ScratchMetadata } from '@pulse/core/testing/scratch-metadata';
 import { type LocalKafka, startKafka } from '@pulse/infra';
 import { type Bus, type ConsumedMessage, createKafkaBus, topicFor } from '@pulse/ingest';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCollector, startCollector } from './start-collector.ts';
 
 // `pulse collector` on its own, as the scaled-out layout runs it: a real Kafka broker and a real
 // PostgreSQL metadata store shared with the other roles; write keys are looked up there.
 let kafka: LocalKafka;
+let scratch: ScratchMetadata;
 let metadata: MetadataStore;
 let databaseUrl: string;
 let collector: RunningCollector;
@@ -18,14 +18,9 @@ let workspaceId: string;
 
 beforeAll(async () => {
   kafka = await startKafka();
-  const name = `collector_${randomUUID().replaceAll('-', '')}`;
-  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  databaseUrl = inject('postgresUrl').replace(/\/postgres$/, `/${name}`);
-  metadata = await createMetadataStore({ databaseUrl, dataPath: '' });
-  await metadata.migrate();
+  scratch = await createScratchMetadata('postgres');
+  metadata = scratch.store;
+  databaseUrl = scratch.databaseUrl!;
   const workspace = await metadata.workspaces.create({ slug: 'collector', name: 'Collector' });
   workspaceId = workspace.id;
   const source = await metadata.sources.create({
@@ -52,7 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await collector?.stop();
   await reader?.close();
-  await metadata?.close();
+  await scratch?.cleanup();
   await kafka?.destroy();
 });
 

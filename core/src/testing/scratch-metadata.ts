@@ -10,6 +10,8 @@ import { createMetadataStore, type MetadataStore } from '../metadata/index.ts';
 
 export interface ScratchMetadata {
   store: MetadataStore;
+  /** The throwaway database's URL (PostgreSQL only), for another process or role to open. */
+  databaseUrl?: string;
   /** Closes the store and removes its files (or leaves the throwaway database). */
   cleanup(): Promise<void>;
 }
@@ -24,12 +26,10 @@ export async function createScratchMetadata(
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
-    const store = await createMetadataStore({
-      databaseUrl: inject('postgresUrl').replace(/\/postgres$/, `/${name}`),
-      dataPath: '',
-    });
+    const databaseUrl = inject('postgresUrl').replace(/\/postgres$/, `/${name}`);
+    const store = await createMetadataStore({ databaseUrl, dataPath: '' });
     await store.migrate();
-    return { store, cleanup: () => store.close() };
+    return { store, databaseUrl, cleanup: () => store.close() };
   }
   const dir = mkdtempSync(join(tmpdir(), 'pulse-meta-'));
   cpSync(inject('pgliteTemplate'), join(dir, 'data'), { recursive: true });
