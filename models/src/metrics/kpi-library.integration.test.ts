@@ -195,6 +195,19 @@ describe('the KPI library on known data', () => {
     expect(result.rows[0]).toMatchObject({ new_leads: 3, new_leads__previous: 1, new_leads__change: 2 });
   });
 
+  it('answers a total over a range without data with one row: counts read 0, ratios and levels stay empty', async () => {
+    const empty = { from: '2026-06-01', to: '2026-06-08' };
+    const totals = await query({ metrics: ['deals_won', 'new_leads', 'win_rate'], timeRange: empty });
+    expect(totals.rows).toEqual([{ deals_won: 0, new_leads: 0, win_rate: null }]);
+    const followers = await query({ metrics: ['followers'], timeRange: empty });
+    expect(followers.rows).toEqual([{ followers: null }]);
+    // A breakdown or a series has no rows to show then.
+    expect((await query({ metrics: ['new_leads'], dimensions: ['source'], timeRange: empty })).rows).toEqual(
+      [],
+    );
+    expect((await query({ metrics: ['new_leads'], grain: 'day', timeRange: empty })).rows).toEqual([]);
+  });
+
   it('runs an ordered funnel and weekly cohort retention', async () => {
     const funnel = await runFunnel(
       warehouse,

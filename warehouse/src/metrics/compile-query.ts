@@ -519,9 +519,20 @@ export function compileMetricQuery(
   );
   const dimNames = q.dimensions.map(dimCol);
   const union = parts.map((p) => p.sql).join('\nUNION ALL\n');
-  const combined =
-    `SELECT ${['__bucket', ...dimNames, ...base.map((m) => `any(${metricCol(m.name)}) AS ${metricCol(m.name)}`)].join(', ')}` +
-    ` FROM (${union}) GROUP BY ${['__bucket', ...dimNames].join(', ')}`;
+  // A total (no grain, no dimension) is always one row, even when nothing matched: "0 deals won"
+  // is an answer, not an absence. Counts and sums of events read 0 then; levels and ratios NULL.
+  const total = !q.grain && q.dimensions.length === 0;
+  const zeroWhenEmpty = (m: BaseMetricDefinition) => total && sourcesByName.get(m.source)?.kind === 'events';
+  const combined = total
+    ? `SELECT '' AS __bucket, ${base
+        .map((m) =>
+          zeroWhenEmpty(m)
+            ? `coalesce(any(${metricCol(m.name)}), 0) AS ${metricCol(m.name)}`
+            : `any(${metricCol(m.name)}) AS ${metricCol(m.name)}`,
+        )
+        .join(', ')} FROM (${union})`
+    : `SELECT ${['__bucket', ...dimNames, ...base.map((m) => `any(${metricCol(m.name)}) AS ${metricCol(m.name)}`)].join(', ')}` +
+      ` FROM (${union}) GROUP BY ${['__bucket', ...dimNames].join(', ')}`;
   const withComposites = composites.length
     ? `SELECT *, ${composites.map((m) => `${compositeSql(m)} AS ${metricCol(m.name)}`).join(', ')} FROM (${combined})`
     : combined;
@@ -540,7 +551,7 @@ export function compileMetricQuery(
   const tieBreak = [...(q.grain ? ['`time`'] : []), ...q.dimensions.map(quote)];
   // Conditional aggregates leave rows where no requested metric has anything (a feature-users
   // breakdown meets page views with no feature): such rows say nothing and are left out.
-  const anything = q.metrics.map((m) => `coalesce(${metricCol(m)}, 0) != 0`).join(' OR ');
+  const anything = total ? '1' : q.metrics.map((m) => `coalesce(${metricCol(m)}, 0) != 0`).join(' OR ');
   const sql =
     `SELECT ${output.join(', ')} FROM (${withComposites})\nWHERE ${anything}\n` +
     `ORDER BY ${[...orderBy, ...tieBreak].join(', ')}\nLIMIT {limit:UInt32}`;
