@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, isPulseError } from '@pulse/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { fastifyOptions } from './fastify-options.ts';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { access, publicRoute } from './auth/access.ts';
 import { type AuthPlugin, installAuth } from './auth/auth-plugin.ts';
 import { registerAuthRoutes } from './auth/auth-routes.ts';
@@ -51,13 +51,7 @@ export async function createHttpServer(
   services: PulseServices,
   options: HttpServerOptions,
 ): Promise<FastifyInstance & { auth: AuthPlugin }> {
-  const app = Fastify({
-    loggerInstance: services.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    forceCloseConnections: true,
-  });
+  const app = Fastify(fastifyOptions(services.logger));
   const feed = createOverviewFeed(services.overview, {
     intervalMs: options.liveIntervalMs ?? 2000,
     isDemo: services.isDemo,

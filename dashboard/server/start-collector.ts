@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   type CollectorConfig,
@@ -18,7 +17,8 @@ import {
   registerCollector,
   type WriteKeyOwner,
 } from '@pulse/ingest';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { fastifyOptions } from './fastify-options.ts';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { createWriteKeyCache } from './write-key-cache.ts';
 
 const version = (
@@ -40,13 +40,7 @@ export interface CollectorServerOptions {
  * Not listening yet: the caller decides where.
  */
 export function createCollectorServer(options: CollectorServerOptions): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    forceCloseConnections: true,
-  });
+  const app = Fastify(fastifyOptions(options.logger));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -61,6 +61,19 @@ export function policyDimensions(): string[] {
 /** A table's stream family, from its name (`product_…`, `social_…`, `crm_…`); undefined for others. */
 const familyOf = (table: string) => /^(product|social|crm)_/.exec(table)?.[1];
 
+/** Every dimension some table of the family carries, per family. */
+const familyDimensions: ReadonlyMap<string, ReadonlySet<string>> = (() => {
+  const map = new Map<string, Set<string>>();
+  for (const [table, dims] of tableDimensions) {
+    const family = familyOf(table);
+    if (family === undefined) continue;
+    const set = map.get(family) ?? new Set<string>();
+    for (const d of Object.keys(dims)) set.add(d);
+    map.set(family, set);
+  }
+  return map;
+})();
+
 /**
  * The expression of each row filter on `table`, or undefined when the filter does not concern it.
  * A filter on a dimension the table lacks, while another table of its family carries it (a rollup
@@ -77,12 +90,7 @@ export function rowFilterSql(
   const sql = tableDimensions.get(table)?.[dimension];
   if (sql === undefined) {
     const family = familyOf(table);
-    const familyHasIt =
-      family !== undefined &&
-      [...tableDimensions].some(
-        ([other, dims]) => familyOf(other) === family && dims[dimension] !== undefined,
-      );
-    return familyHasIt ? '0' : undefined;
+    return family !== undefined && familyDimensions.get(family)?.has(dimension) ? '0' : undefined;
   }
   return values.length === 0 ? '0' : `toString(${sql}) IN (${values.map(quote).join(', ')})`;
 }

@@ -1,24 +1,15 @@
+import type { ExportJobView, ExportState } from '@pulse/reports/exports/export-job-store';
+import type { ExportFormat } from '@pulse/reports/exports/export-request';
+
 /**
  * An ad-hoc export as `POST /api/v1/exports` answers it and `GET /api/v1/exports/:id` reports
  * it (reports/src/exports/export-jobs.ts), and the words the export button shows for it.
  */
-export type ExportFormat = 'csv' | 'xlsx' | 'pdf' | 'arrow' | 'parquet';
-export type ExportState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type { ExportState } from '@pulse/reports/exports/export-job-store';
+export type { ExportFormat } from '@pulse/reports/exports/export-request';
 
-export interface ExportJob {
-  id: string;
-  title: string;
-  format: ExportFormat;
-  state: ExportState;
-  rowsWritten: number;
-  bytesWritten: number;
-  totalRows: number | null;
-  percent: number | null;
-  fileName: string;
-  createdAt: string;
-  finishedAt: string | null;
-  expiresAt: string | null;
-  error: { code: string; message: string; hint?: string } | null;
+/** The job as the API shows it (one type with the server's), with its links. */
+export interface ExportJob extends ExportJobView {
   links: { self: string; file?: string };
 }
 
