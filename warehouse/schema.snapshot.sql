@@ -98,6 +98,24 @@ GROUP BY
     status,
     source_campaign_id;
 
+CREATE TABLE crm_deal_changes_hour
+(
+    `workspace_id` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `source` LowCardinality(String),
+    `pipeline` LowCardinality(String),
+    `currency` LowCardinality(String),
+    `owner_id` LowCardinality(String),
+    `open_amount` Decimal(38, 2),
+    `open_deals` Int64,
+    `snapshots` UInt64,
+    `sealed_rows` UInt64
+)
+ENGINE = SummingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (workspace_id, bucket, source, pipeline, currency, owner_id)
+SETTINGS index_granularity = 8192;
+
 CREATE TABLE crm_deal_stage_changes
 (
     `event_id` String,
@@ -460,6 +478,18 @@ GROUP BY
     feature,
     automation;
 
+CREATE TABLE product_actor_counts_day
+(
+    `workspace_id` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `actors` UInt64,
+    `sealed_rows` UInt64
+)
+ENGINE = SummingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (workspace_id, bucket)
+SETTINGS index_granularity = 8192;
+
 CREATE TABLE product_actors_day
 (
     `workspace_id` LowCardinality(String),
@@ -510,6 +540,52 @@ ENGINE = ReplacingMergeTree(ingested_at)
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (workspace_id, toStartOfHour(timestamp), type, event_id)
 SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192;
+
+CREATE TABLE snapshot_rows_day
+(
+    `workspace_id` LowCardinality(String),
+    `source` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `rows` UInt64
+)
+ENGINE = SummingMergeTree
+PARTITION BY toYear(bucket)
+ORDER BY (workspace_id, source, bucket)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW snapshot_rows_day_deals_mv TO snapshot_rows_day
+(
+    `workspace_id` LowCardinality(String),
+    `source` String,
+    `bucket` DateTime('UTC'),
+    `rows` UInt64
+)
+AS SELECT
+    workspace_id,
+    'deal_states' AS source,
+    toStartOfDay(timestamp) AS bucket,
+    count() AS rows
+FROM crm_deal_stage_changes
+GROUP BY
+    workspace_id,
+    bucket;
+
+CREATE MATERIALIZED VIEW snapshot_rows_day_posts_mv TO snapshot_rows_day
+(
+    `workspace_id` LowCardinality(String),
+    `source` String,
+    `bucket` DateTime('UTC'),
+    `rows` UInt64
+)
+AS SELECT
+    workspace_id,
+    'post_activity' AS source,
+    toStartOfDay(timestamp) AS bucket,
+    count() AS rows
+FROM social_post_metrics
+GROUP BY
+    workspace_id,
+    bucket;
 
 CREATE TABLE social_comments
 (
@@ -582,6 +658,29 @@ GROUP BY
     bucket,
     platform,
     account_id;
+
+CREATE TABLE social_post_changes_hour
+(
+    `workspace_id` LowCardinality(String),
+    `bucket` DateTime('UTC'),
+    `platform` LowCardinality(String),
+    `account_id` LowCardinality(String),
+    `impressions` Int64,
+    `reach` Int64,
+    `likes` Int64,
+    `comments` Int64,
+    `shares` Int64,
+    `saves` Int64,
+    `clicks` Int64,
+    `video_views` Int64,
+    `engagements` Int64,
+    `snapshots` UInt64,
+    `sealed_rows` UInt64
+)
+ENGINE = SummingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (workspace_id, bucket, platform, account_id)
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE social_post_engagement_day
 (

@@ -30,6 +30,7 @@ import { loadMetricCatalog } from '@pulse/models';
 import { createDownloadArea, createReportScheduler, recipientKeys } from '@pulse/reports';
 import { createExportJobs, createSqlExportJobStore } from '@pulse/reports/exports/index';
 import { startRetentionSchedule } from '@pulse/warehouse/privacy/index';
+import { startSealSchedule } from '@pulse/warehouse/metrics/seal-changes';
 import { createSiemForwarder } from '@pulse/core/audit/index';
 import { createOidcService } from '@pulse/core/auth/index';
 import type { RegisteredRoute } from './auth/auth-plugin.ts';
@@ -127,6 +128,9 @@ export async function startPulse(
   });
   // Raw events older than PULSE_RETENTION_*_DAYS are dropped now and daily (whole partitions).
   const retention = startRetentionSchedule(warehouse, config.retention, { logger });
+  // Finished days of snapshot metrics are sealed into hourly changes (tiles read those instead of
+  // every post's history); queries stay exact whether or not this has caught up.
+  const seal = startSealSchedule(warehouse, { logger });
   const { workspace, writeKeys } = await ensureDemoWorkspace(metadata);
   const serverSecret = resolveServerSecret(config.auth.secretKey, config.dataDir);
   const auth = createAuthServices(metadata, {
@@ -163,6 +167,11 @@ export async function startPulse(
         },
       })
     : undefined;
+  // The demo's 90 days of history are sealed as soon as they are in.
+  void demo?.historyLoaded.then(
+    () => seal.run(),
+    () => {},
+  );
 
   let lastRate: { inserted: number; at: number } | undefined;
   const services: PulseServices = {
@@ -313,6 +322,7 @@ export async function startPulse(
         await server.close();
         await demo?.stop();
         retention.stop();
+        await seal.stop();
         stopSiem?.();
         await siem?.close();
         await reportScheduler.stop();

@@ -6,11 +6,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { migrate, type Warehouse } from '@pulse/warehouse';
+import { migrate, sealFinishedDays, type Warehouse } from '@pulse/warehouse';
 import {
   buildDataset,
   builderVersion,
   type DatasetManifest,
+  datasetEnd,
   openEngine,
   schemaKey,
 } from './bench-dataset.ts';
@@ -43,6 +44,7 @@ if (from) {
   const warehouse = await openEngine(join(values.path, 'engine'));
   const applied = await migrate(warehouse);
   log(`migrated ${basename(from)} with ${applied.map((m) => m.file).join(', ') || 'nothing'}`);
+  await seal(warehouse);
   await mergeSmallParts(warehouse);
   await warehouse.close();
   manifest = {
@@ -60,6 +62,7 @@ if (from) {
     log,
     ...(values.workspace ? { workspace: values.workspace } : {}),
   });
+  await seal(warehouse);
   await mergeSmallParts(warehouse);
   await warehouse.close();
   manifest = {
@@ -95,4 +98,15 @@ async function mergeSmallParts(warehouse: Warehouse): Promise<void> {
       query_params: { partition: partition_id },
     });
   log(`merged ${partitions.length} partitions in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Seals the snapshot changes of every day before the dataset's end, as a running Pulse would have
+ * by then (warehouse/src/metrics/seal-changes.ts); benchmarks then read what a deployment reads.
+ */
+async function seal(warehouse: Warehouse): Promise<void> {
+  const t = performance.now();
+  const results = await sealFinishedDays(warehouse, { now: datasetEnd });
+  const days = results.reduce((n, r) => n + r.days, 0);
+  log(`sealed ${days} source-days of snapshot changes in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }

@@ -18,6 +18,8 @@ import {
   type EventsSource,
   type MetricSource,
   type RollupGrain,
+  type SealedDays,
+  type SnapshotChanges,
   type SnapshotRollup,
   type SnapshotSource,
   sourcesByName,
@@ -42,6 +44,8 @@ export interface QueryPlanStep {
   metrics: string[];
   table: string;
   rollup: RollupGrain | null;
+  /** Sealed hourly changes that answered the days before the first unsealed one. */
+  sealed?: string;
 }
 
 export interface CompiledQuery {
@@ -332,14 +336,32 @@ function eventsUnit(
   const bucket = q.grain ? formatBucket(bucketExpr(q.grain, t)) : "''";
   const from = rollup ? rollup.table : source.from;
   let sql: string;
+  // Per-day answers sealed for finished days (DAU as numbers) stand in for the rollup's states
+  // on the days before the first unsealed one.
+  const sealed =
+    rollup?.sealed &&
+    unit.per === 'day' &&
+    rollup.grain === 'day' &&
+    unit.metrics.every((m) => measureKey(m) === rollup.sealed?.measure && m.filters.length === 0)
+      ? rollup.sealed
+      : undefined;
+  const sealedUntil = `__sealed_${rollup?.table ?? ''}`;
   if (unit.per) {
     const inner = new Map(unit.metrics.map((m) => [m.name, `toFloat64(${aggregate(m)})`]));
     const innerCols = unit.metrics.map((m) => `${inner.get(m.name)} AS ${metricCol(m.name)}`).join(', ');
     const outer = new Map(unit.metrics.map((m) => [m.name, `toNullable(avg(${metricCol(m.name)}))`]));
-    sql =
-      `SELECT __bucket, ${[...dimNames, metricColumns(ctx, outer)].join(', ')} FROM (` +
+    const perGroup = ['__bucket', '__per', ...dimNames].join(', ');
+    const computed =
       `SELECT ${bucket} AS __bucket, ${bucketExpr(unit.per, t)} AS __per, ${[...dims, innerCols].join(', ')} ` +
-      `FROM ${from} WHERE ${where.join(' AND ')} GROUP BY ${['__bucket', '__per', ...dimNames].join(', ')}` +
+      `FROM ${from} WHERE ${[...where, ...(sealed ? [`bucket >= ${sealedUntil}`] : [])].join(' AND ')} GROUP BY ${perGroup}`;
+    const perDay = sealed
+      ? `${computed} UNION ALL SELECT ${bucket} AS __bucket, ${bucketExpr(unit.per, t)} AS __per, ` +
+        unit.metrics.map((m) => `toFloat64(sum(${sealed.column})) AS ${metricCol(m.name)}`).join(', ') +
+        ` FROM ${sealed.table} WHERE ${[...where, `bucket < ${sealedUntil}`].join(' AND ')} GROUP BY ${perGroup}`
+      : computed;
+    sql =
+      (sealed ? `WITH ${sealedUntilSql(sealed)} AS ${sealedUntil} ` : '') +
+      `SELECT __bucket, ${[...dimNames, metricColumns(ctx, outer)].join(', ')} FROM (${perDay}` +
       `) GROUP BY ${['__bucket', ...dimNames].join(', ')}`;
   } else {
     const own = new Map(unit.metrics.map((m) => [m.name, `toNullable(toFloat64(${aggregate(m)}))`]));
@@ -354,8 +376,28 @@ function eventsUnit(
       metrics: unit.metrics.map((m) => m.name),
       table: rollup ? rollup.table : source.from.startsWith('(') ? `${source.name} (subquery)` : source.from,
       rollup: rollup?.grain ?? null,
+      ...(sealed ? { sealed: sealed.table } : {}),
     },
   };
+}
+
+const FROM = "{from:DateTime64(3, 'UTC')}";
+const TO = "{to:DateTime64(3, 'UTC')}";
+
+/**
+ * The first UTC day from which a sealed table cannot be used: the first day whose row count now
+ * differs from the count the seal job sealed it with — late rows, an erasure, a day not sealed
+ * yet. Far in the future when none differs.
+ */
+function sealedUntilSql(sealed: SealedDays): string {
+  return (
+    "(SELECT if(countIf(n != s) = 0, toDateTime('2105-01-01 00:00:00', 'UTC'), minIf(bucket, n != s)) FROM (" +
+    'SELECT bucket, sum(n) AS n, sum(s) AS s FROM (' +
+    `SELECT bucket, toUInt64(n) AS n, toUInt64(0) AS s FROM (${sealed.rows}) ` +
+    `UNION ALL SELECT toStartOfDay(bucket) AS bucket, toUInt64(0) AS n, sealed_rows AS s FROM ${sealed.table} ` +
+    'WHERE workspace_id = {workspace:String} AND sealed_rows > 0' +
+    ') GROUP BY bucket))'
+  );
 }
 
 function snapshotUnit(
@@ -366,6 +408,7 @@ function snapshotUnit(
   const source = unit.source;
   const neededDims = neededDimensions(ctx, unit, false);
   const valueName = (m: BaseMetricDefinition) => m.expression as string;
+  const neededGrains = q.grain ? [q.grain] : [];
   const rollup: SnapshotRollup | undefined = q.useRollups
     ? [...source.rollups]
         .sort((a, b) => rollupMs[b.grain] - rollupMs[a.grain])
@@ -373,9 +416,29 @@ function snapshotUnit(
           (r) =>
             [...neededDims].every((d) => d in r.dimensions) &&
             unit.metrics.every((m) => valueName(m) in r.values) &&
-            rollupFits(r.grain, ctx.range, q.timezone, q.grain ? [q.grain] : []),
+            rollupFits(r.grain, ctx.range, q.timezone, neededGrains),
         )
     : undefined;
+  // Sealed hourly changes answer the days before the first unsealed one; the rest is computed
+  // per entity as below, for the entities seen from that day on only.
+  const changes: SnapshotChanges | undefined =
+    q.useRollups &&
+    source.changes &&
+    [...neededDims].every((d) => d in (source.changes?.dimensions ?? {})) &&
+    unit.metrics.every((m) => valueName(m) in (source.changes?.values ?? {})) &&
+    rollupFits('hour', ctx.range, q.timezone, neededGrains)
+      ? source.changes
+      : undefined;
+  // The live part starts at the cut: for a delta the first unsealed day or the range's start,
+  // whichever is later; a level needs every change, so its live part starts at the first unsealed
+  // day even before the range.
+  const sealedUntil = `__sealed_${source.name}`;
+  const withSealed = changes ? `WITH ${sealedUntilSql(changes)} AS ${sealedUntil} ` : '';
+  const cut = !changes
+    ? FROM
+    : unit.mode === 'level'
+      ? `least(${sealedUntil}, ${TO})`
+      : `least(greatest(${FROM}, ${sealedUntil}), ${TO})`;
   const t = rollup ? 'bucket' : source.time;
   const dimSql = (d: string) =>
     rollup ? (rollup.dimensions[d] as string) : (source.dimensions[d]?.sql as string);
@@ -383,26 +446,36 @@ function snapshotUnit(
   const dims = q.dimensions.map((d) => dimensionColumn(ctx, d, dimSql(d), dimType(d)));
   const dimNames = q.dimensions.map(dimCol);
   const epoch = `toDateTime(0, ${TZ})`;
+  // A level's live changes between the cut and the range's start: part of the level the range
+  // starts from, not a bucket of its own.
+  const beforeRange = `toDateTime(1, ${TZ})`;
   const value = (m: BaseMetricDefinition) =>
     rollup ? (rollup.values[valueName(m)] as string) : `argMax(${source.values[valueName(m)]}, ${t})`;
+  const entity = rollup ? rollup.entity : source.entity;
+  const table = rollup ? rollup.table : source.from;
   const where = [
     'workspace_id = {workspace:String}',
-    `${t} < {to:DateTime64(3, 'UTC')}`,
+    `${t} < ${TO}`,
     ...q.filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)),
     ...rowPolicyConditions(ctx.policy, source, dimSql, (v, type) => params.add(v, type)),
+    ...(changes
+      ? [
+          `${entity} IN (SELECT ${entity} FROM ${table} WHERE workspace_id = {workspace:String} AND ${t} >= ${cut} AND ${t} < ${TO})`,
+        ]
+      : []),
   ];
   const step: QueryPlanStep = {
     source: source.name,
     metrics: unit.metrics.map((m) => m.name),
     table: rollup ? rollup.table : source.from,
     rollup: rollup?.grain ?? null,
+    ...(changes ? { sealed: changes.table } : {}),
   };
-  const entity = rollup ? rollup.entity : source.entity;
-  const table = rollup ? rollup.table : source.from;
+  const groupBy = ['__bucket', ...dimNames].join(', ');
   if (!q.grain) {
     // A KPI tile: one value per dimension group, so each entity reduces to two values (its
     // latest before the range and its latest inside it) in one GROUP BY, with no window.
-    const inside = `${t} >= {from:DateTime64(3, 'UTC')}`;
+    const inside = `${t} >= ${cut}`;
     const valueIf = (m: BaseMetricDefinition, cond: string) =>
       rollup
         ? (rollup.values[valueName(m)] as string).replace(
@@ -411,7 +484,7 @@ function snapshotUnit(
           )
         : `argMaxIf(${source.values[valueName(m)]}, ${t}, ${cond})`;
     const perEntity =
-      `SELECT ${entity} AS __entity, countIf(${inside}) AS __n, ` +
+      `SELECT ${entity} AS __entity, countIf(${inside}) AS __n, countIf(${t} >= ${FROM}) AS __r, ` +
       [
         ...dims,
         ...unit.metrics.flatMap((m, i) => [
@@ -420,7 +493,20 @@ function snapshotUnit(
         ]),
       ].join(', ') +
       ` FROM ${table} WHERE ${where.join(' AND ')} GROUP BY ${['__entity', ...dimNames].join(', ')}`;
-    const groupBy = ['__bucket', ...dimNames].join(', ');
+    if (changes) {
+      // Live: the change of each entity seen since the cut; sealed: every change before it (from
+      // the range's start for a delta, from the beginning for a level), with the posts or deals
+      // seen in the range counted so a group is listed only if something in it was.
+      const live =
+        `SELECT ${['__r AS __k', ...dimNames, ...unit.metrics.map((_, i) => `__e${i} - __s${i} AS __c${i}`)].join(', ')}` +
+        ` FROM (${perEntity}) WHERE __n > 0`;
+      const sealed = sealedSelect(ctx, unit, changes, cut, "''");
+      const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(sum(__c${i}))`]));
+      const sql =
+        `SELECT ${["'' AS __bucket", ...dimNames, metricColumns(ctx, own)].join(', ')} ` +
+        `FROM (${sealed} UNION ALL ${live}) GROUP BY ${groupBy} HAVING sum(__k) > 0`;
+      return { sql: withSealed + sql, step };
+    }
     // delta: entities seen in the range add their change; level: every entity adds its latest
     // value, and a group is listed only if something in it was seen in the range (as with a grain).
     const own = new Map(
@@ -436,18 +522,25 @@ function snapshotUnit(
       (unit.mode === 'level'
         ? ` GROUP BY ${groupBy} HAVING sum(__n) > 0`
         : ` WHERE __n > 0 GROUP BY ${groupBy}`);
-    return { sql, step };
+    return { sql: withSealed + sql, step };
   }
   const latest =
     `SELECT ${entity} AS __entity, ` +
-    `if(${t} < {from:DateTime64(3, 'UTC')}, ${epoch}, ${bucketExpr(q.grain, t)}) AS __bt, ` +
+    `if(${t} < ${cut}, ${epoch}, ${changes ? `if(${t} < ${FROM}, ${beforeRange}, ${bucketExpr(q.grain, t)})` : bucketExpr(q.grain, t)}) AS __bt, ` +
     [...dims, ...unit.metrics.map((m, i) => `toFloat64(${value(m)}) AS __v${i}`)].join(', ') +
     ` FROM ${table} WHERE ${where.join(' AND ')}` +
     ` GROUP BY ${['__entity', '__bt', ...dimNames].join(', ')}`;
-  const deltas =
+  const windowed =
     `SELECT __bt, ${[...dimNames, ...unit.metrics.map((_, i) => `__v${i} - lagInFrame(__v${i}, 1, 0) OVER w AS __c${i}`)].join(', ')}` +
     ` FROM (${latest}) WINDOW w AS (PARTITION BY __entity ORDER BY __bt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
-  const groupBy = ['__bt', ...dimNames].join(', ');
+  // With sealed changes the live part starts at the cut: its entities' values before the cut are
+  // in the sealed part already, so only its changes after the cut are added.
+  const deltas = changes
+    ? `SELECT __bt, ${[...dimNames, ...unit.metrics.map((_, i) => `__c${i}`)].join(', ')} FROM (${windowed}) WHERE __bt != ${epoch}` +
+      ` UNION ALL SELECT __bt, ${[...dimNames, ...unit.metrics.map((_, i) => `__c${i}`)].join(', ')}` +
+      ` FROM (${sealedSelect(ctx, unit, changes, cut, `if(bucket < ${FROM}, ${epoch}, ${bucketExpr(q.grain, 'bucket')})`)})`
+    : windowed;
+  const byBucket = ['__bt', ...dimNames].join(', ');
   if (unit.mode === 'level') {
     const partition = dimNames.length ? `PARTITION BY ${dimNames.join(', ')} ` : '';
     const levels = unit.metrics
@@ -459,15 +552,51 @@ function snapshotUnit(
     const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(__l${i})`]));
     const sql =
       `SELECT ${[`${formatBucket('__bt')} AS __bucket`, ...dimNames, metricColumns(ctx, own)].join(', ')} FROM (` +
-      `SELECT ${['__bt', ...dimNames].join(', ')}, ${levels} FROM (${deltas}) GROUP BY ${groupBy}` +
-      `) WHERE __bt != ${epoch}`;
-    return { sql, step };
+      `SELECT ${byBucket}, ${levels} FROM (${deltas}) GROUP BY ${byBucket}` +
+      `) WHERE __bt > ${beforeRange}`;
+    return { sql: withSealed + sql, step };
   }
   const own = new Map(unit.metrics.map((m, i) => [m.name, `toNullable(sum(__c${i}))`]));
   const sql =
     `SELECT ${[`${formatBucket('__bt')} AS __bucket`, ...dimNames, metricColumns(ctx, own)].join(', ')}` +
-    ` FROM (${deltas}) WHERE __bt != ${epoch} GROUP BY ${groupBy}`;
-  return { sql, step };
+    ` FROM (${deltas}) WHERE __bt != ${epoch} GROUP BY ${byBucket}`;
+  return { sql: withSealed + sql, step };
+}
+
+/**
+ * Sealed changes before the cut, grouped by `bucketSql` (a time bucket, or '' for a tile) and the
+ * requested dimensions: from the range's start for a delta; for a level from the beginning (the
+ * level before the range lands in the bucket `bucketSql` gives times before it). `__k` counts the
+ * entities seen inside the range.
+ */
+function sealedSelect(
+  ctx: Context,
+  unit: Unit & { source: SnapshotSource },
+  changes: SnapshotChanges,
+  cut: string,
+  bucketSql: string,
+): string {
+  const { q, params } = ctx;
+  const source = unit.source;
+  const dimSql = (d: string) => changes.dimensions[d] as string;
+  const dimType = (d: string) => source.dimensions[d]?.type ?? 'string';
+  const where = [
+    'workspace_id = {workspace:String}',
+    `bucket < ${cut}`,
+    ...(unit.mode === 'level' ? [] : [`bucket >= ${FROM}`]),
+    ...q.filters.map((f) => filterSql(dimSql(f.dimension), dimType(f.dimension), f, params)),
+    ...rowPolicyConditions(ctx.policy, source, dimSql, (v, type) => params.add(v, type)),
+  ];
+  const dims = q.dimensions.map((d) => dimensionColumn(ctx, d, dimSql(d), dimType(d)));
+  const values = unit.metrics.map((m, i) => `toFloat64(sum(${m.expression as string})) AS __c${i}`);
+  const n = `sumIf(snapshots, bucket >= ${FROM}) AS __k`;
+  const selected =
+    bucketSql === "''" ? [n, ...dims, ...values] : [`${bucketSql} AS __bt`, ...dims, ...values];
+  const groupBy = [...(bucketSql === "''" ? [] : ['__bt']), ...q.dimensions.map(dimCol)];
+  return (
+    `SELECT ${selected.join(', ')} FROM ${changes.table} WHERE ${where.join(' AND ')}` +
+    (groupBy.length ? ` GROUP BY ${groupBy.join(', ')}` : '')
+  );
 }
 
 function compositeSql(m: MetricDefinition): string {

@@ -7,3 +7,4 @@ export * from './run-metric-query.ts';
 export * from './result-cache.ts';
 export * from './analyses.ts';
 export * from '../policy/index.ts';
+export * from './seal-changes.ts';

@@ -31,6 +31,23 @@ export interface EventsRollup {
    * `count`, `sum:<expression>` or `count_distinct:<expression>`.
    */
   measures: Record<string, { column: string; merge: 'sum' | 'uniqExactMerge' }>;
+  /** Per-day answers of finished days, sealed by seal-changes.ts (a rollup without dimensions). */
+  sealed?: SealedDays & {
+    /** The measure the sealed column answers per UTC day (`count_distinct:actor_id`). */
+    measure: string;
+    column: string;
+  };
+}
+
+/**
+ * A table the seal job fills for finished UTC days (0006_sealed_changes.sql), with a marker row per
+ * day (`sealed_rows`) holding the day's row count when it was sealed. A query uses it for the days
+ * before the first whose count differs now (late rows, erasure, a day not sealed yet).
+ */
+export interface SealedDays {
+  table: string;
+  /** `SELECT bucket, n`: the rows of each UTC day now, for `{workspace:String}`. */
+  rows: string;
 }
 
 export interface EventsSource {
@@ -70,6 +87,20 @@ export interface SnapshotSource {
   /** Value name → SQL over the row. */
   values: Record<string, string>;
   rollups: SnapshotRollup[];
+  /** Sealed per-hour changes (0006_sealed_changes.sql, filled by seal-changes.ts), if kept. */
+  changes?: SnapshotChanges;
+}
+
+/**
+ * A table of what the source's values changed by, per UTC hour and dimension, for days the seal
+ * job has sealed. A value's change is attributed to the entity's dimensions at the time; when they
+ * change, the old group loses the previous value and the new one gains the new value.
+ */
+export interface SnapshotChanges extends SealedDays {
+  /** Dimension name → the column of the changes table (and of the raw table). */
+  dimensions: Record<string, string>;
+  /** Value name → the ClickHouse type of its column (a signed type: changes can be negative). */
+  values: Record<string, string>;
 }
 
 export type MetricSource = EventsSource | SnapshotSource;
@@ -132,7 +163,19 @@ const dailyActorsRollup: EventsRollup = {
   grain: 'day',
   dimensions: {},
   measures: { 'count_distinct:actor_id': { column: 'actors', merge: 'uniqExactMerge' } },
+  // DAU of finished days as a number: a day's count stands while its event total is unchanged
+  // (product_activity_day is rebuilt by an erasure, so an erased person changes it too).
+  sealed: {
+    table: 'product_actor_counts_day',
+    rows: 'SELECT bucket, events AS n FROM product_activity_day WHERE workspace_id = {workspace:String}',
+    measure: 'count_distinct:actor_id',
+    column: 'actors',
+  },
 };
+
+/** Rows per UTC day of a snapshot source, counted on insert (snapshot_rows_day). */
+const snapshotRows = (source: string) =>
+  `SELECT bucket, rows AS n FROM snapshot_rows_day WHERE workspace_id = {workspace:String} AND source = '${source}'`;
 
 const crmDims = {
   source: dim('source', 'CRM: salesforce, hubspot or pipedrive', 'string', 'public'),
@@ -346,6 +389,12 @@ export const metricSources: MetricSource[] = [
     dimensions: { ...socialDims, post_id: dim('post_id', 'the post') },
     values: { ...Object.fromEntries(counters.map((c) => [c, c])), engagements: engagementSum },
     rollups: [postEngagementRollup, postMetricsRollup('hour'), postMetricsRollup('day')],
+    changes: {
+      table: 'social_post_changes_hour',
+      rows: snapshotRows('post_activity'),
+      dimensions: { platform: 'platform', account_id: 'account_id' },
+      values: Object.fromEntries([...counters, 'engagements'].map((c) => [c, 'Int64'])),
+    },
   },
   {
     kind: 'events',
@@ -404,6 +453,12 @@ export const metricSources: MetricSource[] = [
       open_deals: 'if(is_closed = 1, 0, 1)',
     },
     rollups: [],
+    changes: {
+      table: 'crm_deal_changes_hour',
+      rows: snapshotRows('deal_states'),
+      dimensions: { source: 'source', pipeline: 'pipeline', currency: 'currency', owner_id: 'owner_id' },
+      values: { open_amount: 'Decimal(38, 2)', open_deals: 'Int64' },
+    },
   },
 ];
 

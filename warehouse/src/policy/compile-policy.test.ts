@@ -24,12 +24,21 @@ describe('row policies in compiled metric queries', () => {
     const compiled = compile({ metrics: ['impressions', 'followers', 'product_events'] }, linkedin);
     const params = paramNamesHolding(compiled.params, ['linkedin']);
     // impressions (post_activity) and followers carry platform; product events do not.
-    const branches = compiled.sql.split('UNION ALL');
-    expect(branches).toHaveLength(3);
-    const filtered = branches.filter((b) =>
-      params.some((p) => b.includes(`platform IN {${p}:Array(String)}`)),
+    expect(compiled.plan.map((p) => p.source)).toEqual(['post_activity', 'followers', 'product_events']);
+    const filters = [...compiled.sql.matchAll(/platform IN \{(p\d+):Array\(String\)\}/g)];
+    // impressions: its sealed changes and its live part after them; followers: its rollup.
+    expect(filters).toHaveLength(3);
+    for (const f of filters) expect(params).toContain(f[1]);
+    const filter = 'platform IN \\{p\\d+:Array\\(String\\)\\}';
+    const sealed = compiled.sql.slice(
+      compiled.sql.indexOf('FROM social_post_changes_hour WHERE workspace_id'),
     );
-    expect(filtered).toHaveLength(2);
+    expect(sealed.slice(0, sealed.indexOf('UNION ALL'))).toMatch(new RegExp(filter));
+    const before =
+      "WHERE workspace_id = \\{workspace:String\\} AND bucket < \\{to:DateTime64\\(3, 'UTC'\\)\\} AND";
+    expect(compiled.sql).toMatch(new RegExp(`FROM social_post_engagement_day ${before} ${filter}`));
+    expect(compiled.sql).toMatch(new RegExp(`FROM social_followers_day ${before} ${filter}`));
+    const branches = compiled.sql.split('UNION ALL');
     expect(branches.find((b) => b.includes('product_activity'))).not.toContain('platform');
   });
 

@@ -72,6 +72,9 @@ export const tablesWithoutSubjects: Readonly<Record<string, string>> = {
   social_followers_day: 'per-account follower counts',
   crm_deal_stages_hour: 'deal counts and amounts',
   crm_deal_stages_day: 'deal counts and amounts',
+  social_post_changes_hour: 'changes of post totals per hour and account',
+  crm_deal_changes_hour: 'changes of open deal amounts per hour, pipeline and owner',
+  snapshot_rows_day: 'row counts per day',
 };
 
 export function subjectParams(workspaceId: string, ids: SubjectIdentities): Record<string, unknown> {
