@@ -494,7 +494,7 @@ CREATE TABLE product_actors_day
 (
     `workspace_id` LowCardinality(String),
     `bucket` DateTime('UTC'),
-    `actors` AggregateFunction(uniqExact, String)
+    `actors` AggregateFunction(uniqExact, UInt64)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYear(bucket)
@@ -505,12 +505,12 @@ CREATE MATERIALIZED VIEW product_actors_day_mv TO product_actors_day
 (
     `workspace_id` LowCardinality(String),
     `bucket` DateTime('UTC'),
-    `actors` AggregateFunction(uniqExact, String)
+    `actors` AggregateFunction(uniqExact, UInt64)
 )
 AS SELECT
     workspace_id,
     toStartOfDay(timestamp) AS bucket,
-    uniqExactState(actor_id) AS actors
+    uniqExactState(cityHash64(actor_id)) AS actors
 FROM product_events
 GROUP BY
     workspace_id,

@@ -217,7 +217,9 @@ export async function run(options: { events?: number; rebuild?: boolean }): Prom
       worst = Math.max(worst, p95);
       lines.push(`  ${m.padEnd(32)} p50 ${ms(p50).padStart(9)}, p95 ${ms(p95).padStart(9)}  (${plan})`);
     }
-    console.log(`tiles one at a time, both periods, 20 runs each (sum of p50 ${ms(sum)}):\n${lines.join('\n')}`);
+    console.log(
+      `tiles one at a time, both periods, 20 runs each (sum of p50 ${ms(sum)}):\n${lines.join('\n')}`,
+    );
     return worst;
   }
 }

@@ -166,7 +166,8 @@ describe('metric API', () => {
       },
     ]);
     expect(body.rows.map((r: { impressions: number }) => r.impressions)).toEqual([1150, 550]);
-    // The one-state-per-post-day rollup (migration 0005) answers, with the same numbers as before.
+    // The one-state-per-post-day rollup (migration 0005) answers the days not sealed into hourly
+    // changes (0006; nothing is sealed here), with the same numbers as before.
     expect(body.sql).toContain('social_post_engagement_day');
     expect(body.plan).toEqual([
       {
@@ -174,6 +175,7 @@ describe('metric API', () => {
         metrics: ['impressions', 'engagements'],
         table: 'social_post_engagement_day',
         rollup: 'day',
+        sealed: 'social_post_changes_hour',
       },
     ]);
   });

@@ -70,9 +70,10 @@ export const rollupRebuilds: Readonly<Record<string, RollupRebuild>> = {
   },
   product_actors_day: {
     source: 'product_events',
-    select: 'workspace_id, toStartOfDay(timestamp) AS bucket, uniqExactState(actor_id) AS actors',
+    // 64-bit keys (0007_actor_keys.sql).
+    select: 'workspace_id, toStartOfDay(timestamp) AS bucket, uniqExactState(cityHash64(actor_id)) AS actors',
     groupBy: 'workspace_id, bucket',
-    checks: { actors: productChecks.actors as [string, string] },
+    checks: { actors: ['uniqExactMerge(actors)', 'uniqExact(cityHash64(actor_id))'] },
   },
   crm_activity_hour: {
     source: 'crm_entity_events',

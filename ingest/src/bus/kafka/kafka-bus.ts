@@ -49,11 +49,26 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       },
   });
   const admin = kafka.admin();
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
+  const newProducer = () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+  let producer = newProducer();
+  /**
+   * After a failed send the broker may hold its records anyway (it appended them, then went down
+   * before answering). kafkajs keeps the failed batch's sequence numbers for the next send, which
+   * the broker would then take for a retry of the batch it has and answer "duplicate": the next
+   * callers' records acknowledged, never written. A new producer gets a new producer id from the
+   * broker, so its sequence numbers cannot collide with what the old one may have left there.
+   */
+  const replaceProducer = async () => {
+    const old = producer;
+    producer = newProducer();
+    connecting = undefined;
+    await old.disconnect().catch(() => undefined);
+  };
   let connecting: Promise<void> | undefined;
   type Waiting = { messages: BusMessage[]; resolve(): void; reject(err: unknown): void };
   const pending = new Map<string, { waiting: Waiting[]; sending: boolean }>();
@@ -90,6 +105,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         for (const g of group) g.resolve();
       } catch (err) {
         const failure = unavailable(err, `could not produce to ${topic}`);
+        await replaceProducer();
         for (const g of group) g.reject(failure);
       }
     }
