@@ -26,7 +26,7 @@ describe('pulse CLI', () => {
   it('prints help for the program and every command, exiting 0', () => {
     const help = pulse(['--help']);
     expect(help.status).toBe(0);
-    for (const command of ['start', 'migrate', 'seed', 'version']) {
+    for (const command of ['start', 'migrate', 'seed', 'seal', 'version']) {
       expect(help.stdout).toContain(command);
       const sub = pulse([command, '--help']);
       expect(sub.status).toBe(0);
@@ -63,6 +63,21 @@ describe('pulse CLI', () => {
     const result = pulse(['seed', '--days', '3', '--events', '5000']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/seeded [\d,]+ demo events in [\d.]+ s into workspace "demo"/);
+  });
+
+  it('seals the finished days of the seeded history, then has nothing to do', () => {
+    const first = pulse(['seal']);
+    expect(first.status).toBe(0);
+    // A short demo may hold no deal changes; posts and product events it always has.
+    for (const source of ['post_activity', 'product_actors_day'])
+      expect(first.stdout).toMatch(
+        new RegExp(`${source} +sealed [1-9]\\d* day\\(s\\) from \\d{4}-\\d{2}-01`),
+      );
+    const tables = first.stdout.split('\n').filter((line) => / sealed | up to date/.test(line)).length;
+    const second = pulse(['seal']);
+    expect(second.status).toBe(0);
+    expect(second.stdout).not.toContain('sealed');
+    expect(second.stdout.match(/up to date/g)).toHaveLength(tables);
   });
 
   it('starts, serves health, and shuts down gracefully on SIGTERM', async () => {

@@ -10,6 +10,7 @@ import { privacyCommand } from './commands/privacy.command.ts';
 import { secretsCommand } from './commands/secrets.command.ts';
 import { runCollector } from './commands/collector.command.ts';
 import { runMigrate } from './commands/migrate.command.ts';
+import { runSeal } from './commands/seal.command.ts';
 import { runSeed } from './commands/seed.command.ts';
 import { runStart } from './commands/start.command.ts';
 
@@ -65,6 +66,18 @@ program
   .option('--seed <n>', 'simulator seed (default: PULSE_DEMO_SEED)', toInteger)
   .option('--events <n>', 'approximate number of events to generate (scales the simulator)', toInteger)
   .action((options: { days?: number; seed?: number; events?: number }) => runSeed(process.env, options));
+
+program
+  .command('seal')
+  .description(
+    'seal finished UTC days now (pulse start does it every 10 minutes): the hourly changes of post totals and deal amounts, and daily distinct people',
+  )
+  .option('--workspace <id>', 'only this workspace (default: every workspace with events)')
+  .addHelpText(
+    'after',
+    '\nQueries are exact whether or not days are sealed; sealed days make 30-day KPI tiles fast.\nExample: pulse seed --days 90 && pulse seal',
+  )
+  .action((options: { workspace?: string }) => runSeal(process.env, options));
 
 program.addCommand(auditCommand());
 program.addCommand(privacyCommand());
