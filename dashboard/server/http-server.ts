@@ -39,7 +39,7 @@ function statusFor(code: string): number {
   if (code.endsWith('_INVALID') || code.startsWith('INVALID_') || code === 'BAD_REQUEST') return 400;
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code.endsWith('_CONFLICT')) return 409;
-  if (code.endsWith('_UNAVAILABLE')) return 503;
+  if (code.endsWith('_UNAVAILABLE') || code.endsWith('_TIMEOUT')) return 503;
   return 500;
 }
 

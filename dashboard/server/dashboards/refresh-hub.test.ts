@@ -95,4 +95,29 @@ describe('refresh hub', () => {
     stop();
     hub.close();
   });
+
+  it('fails the readers of a refresh that never settles, and refreshes anew on the next tick', async () => {
+    const hub = createRefreshHub<number>({ intervalMs: 100, logger, timeoutMs: 150 });
+    let calls = 0;
+    // The first refresh hangs forever (a query that never answers); the next ones work.
+    const refresh = () => (++calls === 1 ? new Promise<number>(() => undefined) : Promise.resolve(calls));
+    const errors: unknown[] = [];
+    const seen: number[] = [];
+    const stop = hub.subscribe(
+      'view',
+      refresh,
+      (n) => seen.push(n),
+      (err) => errors.push(err),
+    );
+    await expect(hub.read('view', refresh)).rejects.toMatchObject({
+      code: 'DASHBOARD_REFRESH_TIMEOUT',
+      retriable: true,
+    });
+    expect(errors).toHaveLength(1);
+    // The view is free again: the next tick refreshes and its viewer gets the snapshot.
+    await expect.poll(() => seen.length, { timeout: 2000 }).toBeGreaterThan(0);
+    expect(seen[0]).toBe(2);
+    stop();
+    hub.close();
+  });
 });

@@ -1,4 +1,4 @@
-import type { Logger } from '@pulse/core';
+import { type Logger, PulseError } from '@pulse/core';
 
 export type SnapshotListener<T> = (snapshot: T) => void;
 export type ErrorListener = (err: unknown) => void;
@@ -26,8 +26,41 @@ interface Entry<T> {
  * views at once instead of at the next tick, at most once per `minGapMs`: a live update reaches
  * the screen in about the time of one insert and one query, not up to a whole interval later.
  */
-export function createRefreshHub<T>(options: { intervalMs: number; logger: Logger; minGapMs?: number }) {
+export function createRefreshHub<T>(options: {
+  intervalMs: number;
+  logger: Logger;
+  minGapMs?: number;
+  /** A refresh still running after this long fails its readers and frees the view (default 60 s). */
+  timeoutMs?: number;
+}) {
   const minGapMs = options.minGapMs ?? Math.min(750, options.intervalMs);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  /**
+   * A refresh that never settled would hold its view forever: every reader would wait on it and
+   * live viewers would get nothing more. Past `timeoutMs` its readers get an error with a hint and
+   * the next tick starts a new refresh; the late one's result, if it ever comes, is dropped.
+   */
+  const withTimeout = (refresh: () => Promise<T>, key: string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new PulseError(
+              'DASHBOARD_REFRESH_TIMEOUT',
+              `the dashboard refresh took longer than ${timeoutMs / 1000} s`,
+              {
+                hint: 'the warehouse may be busy or a tile too heavy; the view refreshes again on its next tick',
+                retriable: true,
+                context: { key },
+              },
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    return Promise.race([refresh(), timeout]).finally(() => clearTimeout(timer));
+  };
   const entries = new Map<string, Entry<T>>();
 
   function entryFor(key: string, refresh: () => Promise<T>): Entry<T> {
@@ -44,8 +77,7 @@ export function createRefreshHub<T>(options: { intervalMs: number; logger: Logge
       entry.startedAt = Date.now();
       entry.again = false;
     }
-    entry.inFlight ??= entry
-      .refresh()
+    entry.inFlight ??= withTimeout(entry.refresh, key)
       .then((snapshot) => {
         entry.latest = { snapshot, at: Date.now() };
         for (const listener of entry.listeners.keys()) listener(snapshot);
