@@ -22,6 +22,7 @@ import {
   type SnapshotChanges,
   type SnapshotRollup,
   type SnapshotSource,
+  sealedDayCounts,
   sourcesByName,
 } from './sources.ts';
 import { type ResolvedRange, zoneOffset } from './time-range.ts';
@@ -412,12 +413,8 @@ const TO = "{to:DateTime64(3, 'UTC')}";
  */
 function sealedUntilSql(sealed: SealedDays): string {
   return (
-    "(SELECT if(countIf(n != s) = 0, toDateTime('2105-01-01 00:00:00', 'UTC'), minIf(bucket, n != s)) FROM (" +
-    'SELECT bucket, sum(n) AS n, sum(s) AS s FROM (' +
-    `SELECT bucket, toUInt64(n) AS n, toUInt64(0) AS s FROM (${sealed.rows}) ` +
-    `UNION ALL SELECT toStartOfDay(bucket) AS bucket, toUInt64(0) AS n, sealed_rows AS s FROM ${sealed.table} ` +
-    'WHERE workspace_id = {workspace:String} AND sealed_rows > 0' +
-    ') GROUP BY bucket))'
+    "(SELECT if(countIf(n != s) = 0, toDateTime('2105-01-01 00:00:00', 'UTC'), minIf(bucket, n != s)) " +
+    `FROM (${sealedDayCounts(sealed)}))`
   );
 }
 

@@ -10,7 +10,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Warehouse } from '../create-warehouse.ts';
-import { metricSources, type SealedDays, type SnapshotChanges, type SnapshotSource } from './sources.ts';
+import {
+  metricSources,
+  type SealedDays,
+  type SnapshotChanges,
+  type SnapshotSource,
+  sealedDayCounts,
+} from './sources.ts';
 
 export interface SealResult {
   source: string;
@@ -96,13 +102,8 @@ async function dayCounts(
 ): Promise<{ day: string; n: string; s: string }[]> {
   return rows(
     warehouse,
-    `SELECT toString(toDate(bucket)) AS day, sum(n) AS n, sum(s) AS s FROM (
-       SELECT bucket, toUInt64(n) AS n, toUInt64(0) AS s FROM (${sealer.sealed.rows})
-       WHERE bucket < {until:DateTime('UTC')}
-       UNION ALL
-       SELECT toStartOfDay(bucket) AS bucket, toUInt64(0) AS n, sealed_rows AS s FROM ${sealer.sealed.table}
-       WHERE workspace_id = {workspace:String} AND sealed_rows > 0 AND bucket < {until:DateTime('UTC')}
-     ) GROUP BY day ORDER BY day`,
+    `SELECT toString(toDate(bucket)) AS day, n, s
+     FROM (${sealedDayCounts(sealer.sealed, "bucket < {until:DateTime('UTC')}")}) ORDER BY bucket`,
     params,
   );
 }

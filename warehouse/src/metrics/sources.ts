@@ -173,6 +173,21 @@ const dailyActorsRollup: EventsRollup = {
   },
 };
 
+/**
+ * Each UTC day of a sealed table with rows now or a seal: `bucket`, its rows now (`n`) and the rows
+ * it was sealed with (`s`), for `{workspace:String}`. A day may use its sealed rows while n = s.
+ * The seal job and the metric compiler both read it, so they agree on what counts as sealed.
+ */
+export function sealedDayCounts(sealed: SealedDays, condition = '1'): string {
+  return (
+    'SELECT bucket, sum(n) AS n, sum(s) AS s FROM (' +
+    `SELECT bucket, toUInt64(n) AS n, toUInt64(0) AS s FROM (${sealed.rows}) WHERE ${condition} ` +
+    `UNION ALL SELECT toStartOfDay(bucket) AS bucket, toUInt64(0) AS n, sealed_rows AS s FROM ${sealed.table} ` +
+    `WHERE workspace_id = {workspace:String} AND sealed_rows > 0 AND ${condition}` +
+    ') GROUP BY bucket'
+  );
+}
+
 /** Rows per UTC day of a snapshot source, counted on insert (snapshot_rows_day). */
 const snapshotRows = (source: string) =>
   `SELECT bucket, rows AS n FROM snapshot_rows_day WHERE workspace_id = {workspace:String} AND source = '${source}'`;
