@@ -124,6 +124,7 @@ export async function startPulse(
     warehouse,
     logger,
     metrics,
+    lingerMs: config.bus.lingerMs,
     onInserted: (workspaceIds) => onInserted(workspaceIds),
   });
   // Raw events older than PULSE_RETENTION_*_DAYS are dropped now and daily (whole partitions).

@@ -38,6 +38,8 @@ export interface BusConfig {
   /** Settings of the topics created at start (Kafka only; the embedded log keeps its own). */
   kafkaTopics: { partitions: number; replicationFactor: number; compression: 'gzip' | 'zstd' | 'none' };
   dataPath: string;
+  /** How long the ingester lets a partial batch fill (PULSE_INGEST_LINGER_MS). */
+  lingerMs: number;
 }
 export interface CollectorConfig {
   maxBodyBytes: number;
@@ -203,6 +205,7 @@ function toSlices(raw: Raw, roleMap: Record<string, RoleName>): PulseConfig {
         compression: raw.PULSE_KAFKA_COMPRESSION,
       },
       dataPath: resolve(dataDir, 'bus'),
+      lingerMs: raw.PULSE_INGEST_LINGER_MS,
     },
     auth: {
       secretKey: raw.PULSE_SECRET_KEY,

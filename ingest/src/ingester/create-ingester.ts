@@ -21,7 +21,10 @@ export interface IngesterOptions {
   /** Most events per insert; the consumer hands over smaller batches when it waited long enough. */
   maxBatchEvents?: number;
   maxWaitMs?: number;
-  /** How long a partial batch may wait to fill (fewer, larger inserts); see bench/README.md. */
+  /**
+   * How long a partial batch may wait to fill (fewer, larger inserts; PULSE_INGEST_LINGER_MS,
+   * default 1 s); see bench/README.md.
+   */
   lingerMs?: number;
   /** Called after each successful insert with the workspaces whose rows it added (live views). */
   onInserted?: (workspaceIds: ReadonlySet<string>) => void;
@@ -243,7 +246,7 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
     topics: streamFamilies.map(topicFor),
     maxMessages: options.maxBatchEvents ?? 20_000,
     maxWaitMs: options.maxWaitMs ?? 200,
-    lingerMs: options.lingerMs ?? 400,
+    lingerMs: options.lingerMs ?? 1000,
     eachBatch: handle,
     onError: (err, batch) =>
       logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'ingest batch failed; retrying'),
