@@ -30,8 +30,13 @@ import {
 const freshnessSeconds = 20;
 const pollMs = 100;
 
-export async function run(options: { events?: number; apart?: boolean }): Promise<void> {
+export async function run(options: {
+  events?: number;
+  apart?: boolean;
+  connections?: number;
+}): Promise<void> {
   const total = options.events ?? 200_000;
+  const connections = options.connections ?? 16;
   const root = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-kafka-'));
   const logger = createLogger({ level: 'warn', serviceName: 'bench' });
   const product = demoProductEvents(total);
@@ -84,7 +89,7 @@ export async function run(options: { events?: number; apart?: boolean }): Promis
   const collectorPid = collectorChild?.pid;
   const bodiesFile = writeBodies(root, product);
   try {
-    // Throughput: 16 connections from a load generator in its own process, as fast as acknowledged.
+    // Throughput: 16 connections (--connections) from a load generator in its own process, as fast as acknowledged.
     let maxParts = 0;
     let sampling = true;
     const sampler = (async () => {
@@ -95,7 +100,7 @@ export async function run(options: { events?: number; apart?: boolean }): Promis
     })();
     const cpuBefore = cpuSnapshot(brokerPid, collectorPid);
     const started = performance.now();
-    await runLoadGenerator(url, bodiesFile, 16, 'Bearer bench', product.length);
+    await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', product.length);
     const acknowledgedSeconds = (performance.now() - started) / 1000;
     while ((await countEvents(warehouse, 'ws_e2e')) < product.length)
       await new Promise((r) => setTimeout(r, 50));
@@ -119,7 +124,7 @@ export async function run(options: { events?: number; apart?: boolean }): Promis
     const perEvent = (us: number) => (us / product.length).toFixed(1);
     const n = (x: number) => Math.round(x).toLocaleString('en');
     console.log(
-      `ingest-kafka: ${n(product.length)} product events of the demo mix, HTTP batches of 100, 16 connections from a separate process, one Kafka broker (3 partitions), ${options.apart ? 'collector in a process of its own' : 'collector and ingester in one process'}`,
+      `ingest-kafka: ${n(product.length)} product events of the demo mix, HTTP batches of 100, ${connections} connections from a separate process, one Kafka broker (3 partitions), ${options.apart ? 'collector in a process of its own' : 'collector and ingester in one process'}`,
     );
     console.log(`  direct batched insert (baseline)       ${n(directRate)} events/s`);
     console.log(

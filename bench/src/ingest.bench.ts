@@ -107,8 +107,9 @@ export async function runLoadGenerator(
     throw new Error(`load generator failed (exit ${code}, acknowledged ${acknowledged.trim()})`);
 }
 
-export async function run(options: { events?: number }): Promise<void> {
+export async function run(options: { events?: number; connections?: number }): Promise<void> {
   const total = options.events ?? 200_000;
+  const connections = options.connections ?? 16;
   const root = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-'));
   const logger = createLogger({ level: 'warn', serviceName: 'bench' });
   const product = demoProductEvents(total);
@@ -131,7 +132,7 @@ export async function run(options: { events?: number }): Promise<void> {
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
   const bodiesFile = writeBodies(root, product);
   const started = performance.now();
-  await runLoadGenerator(url, bodiesFile, 16, 'Bearer bench', product.length);
+  await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', product.length);
   const acknowledgedSeconds = (performance.now() - started) / 1000;
   while ((await countEvents(warehouse, 'ws_e2e')) < product.length)
     await new Promise((r) => setTimeout(r, 100));
@@ -144,7 +145,7 @@ export async function run(options: { events?: number }): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 
   console.log(
-    `ingest: ${product.length.toLocaleString('en')} product events of the demo mix, HTTP batches of 100, 16 connections from a separate process`,
+    `ingest: ${product.length.toLocaleString('en')} product events of the demo mix, HTTP batches of 100, ${connections} connections from a separate process`,
   );
   console.log(
     `  direct batched insert (baseline)     ${Math.round(directRate).toLocaleString('en')} events/s`,

@@ -11,6 +11,17 @@ export interface Warehouse {
   cluster: string | undefined;
   /** Streams or files a result in an engine format (CSV, Parquet), for exports too large to parse. */
   raw: RawOutput;
+  /**
+   * Embedded only: hands a TabSeparated payload straight to chDB's native parser, without the
+   * SQL-text round trip `client.insert` takes there (~3.5 µs less per event on a 12,000-row insert
+   * of product events, a quarter of its cost; bench/README.md). Settings apply to this insert only.
+   */
+  insertTabSeparated?: (
+    table: string,
+    columns: readonly string[],
+    body: string,
+    settings: Record<string, string | number>,
+  ) => Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -22,10 +33,12 @@ export interface Warehouse {
  */
 export async function createWarehouse(config: WarehouseConfig): Promise<Warehouse> {
   const mode = config.url === undefined ? 'embedded' : 'server';
-  const client = mode === 'embedded' ? await embeddedClient(config) : await serverClient(config);
+  const embedded = mode === 'embedded' ? await embeddedClient(config) : undefined;
+  const client = embedded ? embedded.client : await serverClient(config);
   return {
     client,
     mode,
+    ...(embedded ? { insertTabSeparated: embedded.insertTabSeparated } : {}),
     database: config.database,
     cluster: config.cluster,
     raw:
@@ -44,13 +57,22 @@ export async function createWarehouse(config: WarehouseConfig): Promise<Warehous
   };
 }
 
-async function embeddedClient(config: WarehouseConfig): Promise<ClickHouseClient> {
+async function embeddedClient(
+  config: WarehouseConfig,
+): Promise<{ client: ClickHouseClient; insertTabSeparated: NonNullable<Warehouse['insertTabSeparated']> }> {
   mkdirSync(config.dataPath, { recursive: true });
   // Loaded lazily: importing chDB loads the engine, which only the process that serves may do.
   const { createChdbConnection } = await import('chdb/connection');
-  const client = createClient({ connection: createChdbConnection({ path: config.dataPath }) } as Parameters<
-    typeof createClient
-  >[0]);
+  const connection = createChdbConnection({ path: config.dataPath });
+  const client = createClient({ connection } as Parameters<typeof createClient>[0]);
+  const insertTabSeparated: NonNullable<Warehouse['insertTabSeparated']> = async (
+    table,
+    columns,
+    body,
+    settings,
+  ) => {
+    await connection.chdb.rawInsert({ table, columns, values: body, format: 'TabSeparated', settings });
+  };
   try {
     // chDB keeps one session per process and ignores the client's `database` option; USE sticks
     // to the session, so unqualified table names resolve to Pulse's database as on a server.
@@ -63,7 +85,7 @@ async function embeddedClient(config: WarehouseConfig): Promise<ClickHouseClient
       `could not open the embedded warehouse at ${config.dataPath}`,
     );
   }
-  return client;
+  return { client, insertTabSeparated };
 }
 
 async function serverClient(config: WarehouseConfig): Promise<ClickHouseClient> {

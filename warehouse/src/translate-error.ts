@@ -29,8 +29,9 @@ const networkErrors = new Set([
 ]);
 
 export function isRetriableWarehouseError(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = String(e?.code ?? e?.cause?.code ?? '');
+  // chDB's native insert errors carry the engine's code as `clickhouseCode`.
+  const e = err as { code?: unknown; clickhouseCode?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = String(e?.clickhouseCode ?? e?.code ?? e?.cause?.code ?? '');
   return (
     retriableCodes.has(code) || networkErrors.has(code) || /timeout/i.test(String((err as Error)?.message))
   );

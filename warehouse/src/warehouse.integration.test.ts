@@ -135,4 +135,56 @@ describe('warehouse on the embedded engine', () => {
       context: { table: 'social_followers' },
     });
   });
+
+  it('inserts rows on the embedded engine as TabSeparated exactly as JSONEachRow would', async () => {
+    expect(warehouse.insertTabSeparated).toBeDefined();
+    const awkward = [
+      'tab\there',
+      'line\nbreak',
+      'carriage\rreturn',
+      'back\\slash',
+      '\\N',
+      '\\t not a tab',
+      'ünïcödé 🚀 漢字',
+      '',
+      '{"nested":{"a":[1,2,"\\"quoted\\""]},"b":"x\\ny"}',
+    ];
+    const rows = awkward.map((text, i) => ({
+      event_id: `tsv-${i}`,
+      type: 'track',
+      event: text,
+      user_id: i % 2 === 0 ? null : `user-${i}`, // null: the column default
+      session_id: text,
+      timestamp: `2026-11-0${1 + (i % 9)}T10:00:0${i}.25${i}Z`,
+      received_at: '2026-11-10T00:00:00+01:00',
+      properties: text === '' ? '' : JSON.stringify({ text, n: i, f: i / 3 }),
+      ...(i % 3 === 0 ? {} : { context: JSON.stringify({ page: text }) }), // missing: the default
+    }));
+    await insertRows(
+      warehouse,
+      'product_events',
+      rows.map((r) => ({ ...r, workspace_id: 'ws_tsv' })),
+    );
+    await warehouse.client.insert({
+      table: 'product_events',
+      values: rows.map((r) => ({ ...r, workspace_id: 'ws_json' })),
+      format: 'JSONEachRow',
+      clickhouse_settings: { date_time_input_format: 'best_effort', insert_deduplication_token: 'tsv-json' },
+    });
+    const read = async (ws: string) =>
+      (
+        await warehouse.client.query({
+          query: `SELECT * EXCEPT (workspace_id, ingested_at) FROM product_events
+                  WHERE workspace_id = {ws:String} ORDER BY event_id`,
+          query_params: { ws },
+          format: 'JSONEachRow',
+        })
+      ).json<Record<string, string>>();
+    const viaTsv = await read('ws_tsv');
+    expect(viaTsv).toHaveLength(awkward.length);
+    expect(viaTsv).toEqual(await read('ws_json'));
+    expect(viaTsv.map((r) => r.event)).toEqual(awkward);
+    expect(viaTsv[0]!.user_id).toBe('');
+    expect(viaTsv[0]!.context).toBe('');
+  });
 });

@@ -63,7 +63,7 @@ export const aliasEvent = z.looseObject({
 });
 
 export const productEventTypes = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
-export const productEvent = z.union([
+export const productEvent = z.discriminatedUnion('type', [
   trackEvent,
   identifyEvent,
   pageEvent,

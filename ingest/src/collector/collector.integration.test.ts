@@ -287,6 +287,12 @@ describe('collector → bus → ingester → warehouse', () => {
     const dataPath = join(root, 'bus-lost-ack');
     const lossyBus = await createEmbeddedBus({ dataPath });
     let failed = 0;
+    const loseFirstAck = (table: string) => {
+      if (table === 'product_events' && failed++ === 0)
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    };
+    // Both insert paths: JSONEachRow through the client (a server) and TabSeparated (embedded).
+    const { insertTabSeparated } = warehouse;
     const lossy: Warehouse = {
       ...warehouse,
       client: new Proxy(warehouse.client, {
@@ -294,12 +300,19 @@ describe('collector → bus → ingester → warehouse', () => {
           if (prop !== 'insert') return Reflect.get(target, prop, receiver);
           return async (params: Parameters<typeof target.insert>[0]) => {
             const result = await target.insert(params);
-            if (params.table === 'product_events' && failed++ === 0)
-              throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+            loseFirstAck(params.table);
             return result;
           };
         },
       }),
+      ...(insertTabSeparated
+        ? {
+            insertTabSeparated: async (...args: Parameters<typeof insertTabSeparated>) => {
+              await insertTabSeparated(...args);
+              loseFirstAck(args[0]);
+            },
+          }
+        : {}),
     };
     const lossyIngester = await createIngester({
       bus: lossyBus,

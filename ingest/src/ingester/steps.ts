@@ -61,7 +61,9 @@ export const validateStep: Step<Decoded, Validated> = {
 };
 
 /** The enrichment hook: sentiment, language and content quality plug in here. */
-export function enrichStep(enrich: (event: PulseEvent) => PulseEvent = (e) => e): Step<Validated, Validated> {
+export function enrichStep(enrich?: (event: PulseEvent) => PulseEvent): Step<Validated, Validated> {
+  // Without an enricher the step passes its input on as it is (no copy per event).
+  if (!enrich) return { name: 'enrich', run: (input) => ({ ok: true, value: input }) };
   return { name: 'enrich', run: (input) => ({ ok: true, value: { ...input, event: enrich(input.event) } }) };
 }
 

@@ -42,21 +42,37 @@ function freezingWarehouse(warehouse: Warehouse) {
     release = reject;
   });
   released.catch(() => {});
+  const freezeAfter = async (token: unknown) => {
+    if (armed && frozenToken === undefined) {
+      frozenToken = String(token);
+      await released; // the insert landed; the commit never comes
+    }
+  };
+  // Both insert paths: JSONEachRow through the client (a server) and TabSeparated (embedded).
   const client = new Proxy(warehouse.client, {
     get(target, prop, receiver) {
       if (prop !== 'insert') return Reflect.get(target, prop, receiver);
       return async (params: Parameters<Warehouse['client']['insert']>[0]) => {
         const result = await target.insert(params);
-        if (armed && frozenToken === undefined) {
-          frozenToken = String(params.clickhouse_settings?.insert_deduplication_token);
-          await released; // the insert landed; the commit never comes
-        }
+        await freezeAfter(params.clickhouse_settings?.insert_deduplication_token);
         return result;
       };
     },
   });
+  const { insertTabSeparated } = warehouse;
   return {
-    warehouse: { ...warehouse, client } as Warehouse,
+    warehouse: {
+      ...warehouse,
+      client,
+      ...(insertTabSeparated
+        ? {
+            insertTabSeparated: async (...args: Parameters<typeof insertTabSeparated>) => {
+              await insertTabSeparated(...args);
+              await freezeAfter(args[3].insert_deduplication_token);
+            },
+          }
+        : {}),
+    } as Warehouse,
     arm: () => {
       armed = true;
     },

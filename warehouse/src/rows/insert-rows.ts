@@ -20,24 +20,64 @@ export async function insertRows(
   options: InsertOptions = {},
 ): Promise<void> {
   if (rows.length === 0) return;
+  // Always a token: chDB's session keeps the last insert's settings, so an insert without one
+  // would inherit the previous token and be dropped as a duplicate.
+  const token = `${options.dedupToken ?? randomUUID()}:${table}`;
   try {
-    await warehouse.client.insert({
-      table,
-      values: rows,
-      format: 'JSONEachRow',
-      clickhouse_settings: {
+    if (warehouse.insertTabSeparated) {
+      const { columns, body } = toTabSeparated(rows);
+      await warehouse.insertTabSeparated(table, columns, body, {
         date_time_input_format: 'best_effort',
-        // Always a token: chDB's session keeps the last insert's settings, so an insert without one
-        // would inherit the previous token and be dropped as a duplicate.
-        insert_deduplication_token: `${options.dedupToken ?? randomUUID()}:${table}`,
-      },
-    });
+        insert_deduplication_token: token,
+      });
+    } else
+      await warehouse.client.insert({
+        table,
+        values: rows,
+        format: 'JSONEachRow',
+        clickhouse_settings: { date_time_input_format: 'best_effort', insert_deduplication_token: token },
+      });
   } catch (err) {
     throw translateWarehouseError(err, 'WAREHOUSE_INSERT_FAILED', `insert into ${table} failed`, {
       table,
       rows: rows.length,
     });
   }
+}
+
+const tsvSpecial = /[\t\n\r\\]/;
+const tsvEscapes: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\' };
+
+/**
+ * Rows as TabSeparated text over the union of their keys. What JSONEachRow would make of the same
+ * rows: a missing key, null or a non-finite number is `\N`, which the engine turns into the
+ * column's default (input_format_null_as_default); backslash, tab and line breaks are escaped, so
+ * a value is never read as `\N` or split.
+ */
+export function toTabSeparated(rows: readonly Row[]): { columns: string[]; body: string } {
+  const seen = new Set<string>();
+  const columns: string[] = [];
+  for (const row of rows)
+    for (const key in row)
+      if (!seen.has(key)) {
+        seen.add(key);
+        columns.push(key);
+      }
+  let body = '';
+  for (const row of rows) {
+    let line = '';
+    for (let i = 0; i < columns.length; i++) {
+      const value = row[columns[i]!];
+      let text: string;
+      if (typeof value === 'string')
+        text = tsvSpecial.test(value) ? value.replace(/[\t\n\r\\]/g, (c) => tsvEscapes[c]!) : value;
+      else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+      else text = '\\N';
+      line += i === 0 ? text : `\t${text}`;
+    }
+    body += `${line}\n`;
+  }
+  return { columns, body };
 }
 
 /** Maps events to rows and inserts each table's rows (one part per table). */

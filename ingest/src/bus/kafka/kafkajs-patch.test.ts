@@ -127,4 +127,32 @@ describe('kafkajs as patched at install', () => {
     expect(asText).toEqual({ ...Object.fromEntries(Object.entries(headers)) });
     expect(Object.getPrototypeOf(decoded.headers)).toBe(Object.prototype);
   });
+
+  it('computes offsets and timestamps exactly, past 2^53 too', () => {
+    const cases = [
+      { first: '0', delta: 0 },
+      { first: '100', delta: 5 },
+      { first: '9007199254740990', delta: 1 }, // 2^53 - 2 + 1: still exact in a double
+      { first: '9007199254740990', delta: 7 }, // past 2^53: the Long path
+      { first: '9223372036854775000', delta: 800 }, // near 2^63
+      { first: '1764950400000', delta: -1234 }, // a timestamp before the batch's first
+    ];
+    for (const { first, delta } of cases) {
+      const record = encodeRecord({
+        offsetDelta: Math.abs(delta),
+        timestampDelta: delta,
+        key: Buffer.from('k'),
+        value: Buffer.from('v'),
+        headers: {},
+      });
+      const bytes = new Encoder().writeEncoder(record).buffer;
+      const decoded = decodeRecord(new Decoder(new Decoder(bytes).readVarIntBytes()), {
+        firstOffset: first,
+        firstTimestamp: first,
+        magicByte: 2,
+      });
+      expect(decoded.offset).toBe((BigInt(first) + BigInt(Math.abs(delta))).toString());
+      expect(decoded.timestamp).toBe((BigInt(first) + BigInt(delta)).toString());
+    }
+  });
 });
