@@ -114,15 +114,27 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
               const pending = offsets.pending(consumer.groupId, topic, partition);
               // A batch handed out before a crash or a failure comes back with exactly its range.
               const redo = pending && pending[0] === from ? pending[1] : undefined;
-              const records = (await log.read(from, maxBytes))
-                .filter((r) => redo === undefined || r.offset <= redo)
-                .slice(0, maxMessages);
-              if (records.length === 0) continue;
               const key = `${topic}/${partition}`;
-              const since = firstReadable.get(key) ?? Date.now();
-              firstReadable.set(key, since);
-              if (redo === undefined && records.length < maxMessages && Date.now() - since < lingerMs)
-                continue;
+              if (redo === undefined) {
+                // A partial batch lingers without being read: a wake-up (every acknowledged write)
+                // looks at the log's end and size only, and the records are read and decoded once,
+                // when the batch is full (messages or bytes) or its linger is over.
+                if (log.endOffset <= from) continue;
+                const since = firstReadable.get(key) ?? Date.now();
+                firstReadable.set(key, since);
+                if (
+                  Date.now() - since < lingerMs &&
+                  log.endOffset - from < maxMessages &&
+                  (log.bytesAfter(from) ?? Number.POSITIVE_INFINITY) < maxBytes
+                )
+                  continue;
+              }
+              const records = await log.read(
+                from,
+                maxBytes,
+                redo === undefined ? maxMessages : Math.min(maxMessages, redo - from + 1),
+              );
+              if (records.length === 0) continue;
               firstReadable.delete(key);
               offsets.setPending(consumer.groupId, topic, partition, [from, records.at(-1)!.offset]);
               const batch: MessageBatch = {
@@ -144,11 +156,16 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
               if (stopped) return;
             }
           }
-          if (!handled)
+          if (!handled) {
+            // Sleep until a write, the poll interval, or the first lingering batch is due.
+            const now = Date.now();
+            let waitMs = consumer.maxWaitMs ?? 200;
+            for (const since of firstReadable.values()) waitMs = Math.min(waitMs, since + lingerMs - now);
             await new Promise<void>((resolve) => {
               wake = resolve;
-              setTimeout(resolve, consumer.maxWaitMs ?? 200);
+              setTimeout(resolve, Math.max(0, waitMs));
             });
+          }
         }
       })();
       return {

@@ -61,8 +61,30 @@ export class PartitionLog {
     });
   }
 
-  /** Acknowledged records from `fromOffset` on, up to about `maxBytes`. */
-  async read(fromOffset: number, maxBytes: number): Promise<LogRecord[]> {
+  /**
+   * Acknowledged bytes from `offset` to the end of the log, when the position of `offset` is known
+   * (it is right after every read); undefined otherwise.
+   */
+  bytesAfter(offset: number): number | undefined {
+    if (offset >= this.nextOffset) return 0;
+    const known = this.positions.get(offset);
+    if (!known) return undefined;
+    let total = 0;
+    for (const s of this.segments)
+      if (s.base === known.base) total += s.size - known.position;
+      else if (s.base > known.base) total += s.size;
+    return total;
+  }
+
+  /**
+   * Acknowledged records from `fromOffset` on, up to about `maxBytes` and at most `maxRecords`; the
+   * position after the last one is remembered, so the next read from there starts in place.
+   */
+  async read(
+    fromOffset: number,
+    maxBytes: number,
+    maxRecords = Number.POSITIVE_INFINITY,
+  ): Promise<LogRecord[]> {
     if (fromOffset >= this.nextOffset) return [];
     const segment = [...this.segments].reverse().find((s) => s.base <= fromOffset) ?? this.segments[0]!;
     const known = this.positions.get(fromOffset);
@@ -75,7 +97,7 @@ export class PartitionLog {
       const chunk = buffer.subarray(0, bytesRead);
       let at = 0;
       let grew = false;
-      for (;;) {
+      while (records.length < maxRecords) {
         const decoded = decodeRecord(chunk, at);
         if (!('record' in decoded)) break;
         at += decoded.size;
@@ -92,7 +114,7 @@ export class PartitionLog {
     } else if (position >= segment.size && segment !== this.segments.at(-1)) {
       // The offset lies past this segment's end: continue in the next one.
       const next = this.segments[this.segments.indexOf(segment) + 1]!;
-      return this.read(Math.max(fromOffset, next.base), maxBytes);
+      return this.read(Math.max(fromOffset, next.base), maxBytes, maxRecords);
     }
     return records;
   }
