@@ -230,7 +230,9 @@ describe('Reports in Chromium', () => {
           (await json<Record<string, unknown>>(headers, `/api/v1/report-schedules/${stored.id}`)).enabled,
       )
       .toBe(false);
-    expect(await row.locator('td').nth(2).textContent()).toBe('paused');
+    // The stored schedule can turn off before the page has the answer to its own request: wait
+    // for the row to say so (it must, within the poll's time).
+    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('paused');
     await page.getByRole('button', { name: 'Delete Weekly impressions' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
     await page.getByText('No scheduled reports yet.').waitFor();
