@@ -23,6 +23,7 @@ import {
   demoProductEvents,
   directInsertRate,
   openBenchWarehouse,
+  procTimes,
   runLoadGenerator,
   writeBodies,
 } from './ingest.bench.ts';
@@ -179,16 +180,6 @@ interface CpuSnapshot {
   children: number;
   broker: number;
   collector: number;
-}
-
-const ticksToUs = 1e6 / 100; // USER_HZ (getconf CLK_TCK) is 100 on Linux
-
-/** utime, stime, cutime, cstime (fields 14–17) of /proc/<pid>/stat, in µs. */
-function procTimes(pid: number | 'self'): [number, number] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
-  return [(utime + stime) * ticksToUs, (cutime + cstime) * ticksToUs];
 }
 
 /** This process (process.cpuUsage), its reaped children (the load generator), the broker, the collector. */

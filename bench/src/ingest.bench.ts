@@ -3,7 +3,7 @@
 // batched insert of the same events into the warehouse (the baseline), in the same run.
 // The helpers below are shared with ingest-kafka.bench.ts (the same run through a real broker).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,22 @@ export async function countEvents(warehouse: Warehouse, ws: string): Promise<num
       ).json<{ n: string }>()
     )[0]!.n,
   );
+}
+
+const ticksToUs = 1e6 / 100; // USER_HZ (getconf CLK_TCK) is 100 on Linux
+
+/** utime + stime and cutime + cstime (fields 14–17) of /proc/<pid>/stat, in µs. */
+export function procTimes(pid: number | 'self'): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
+  return [(utime + stime) * ticksToUs, (cutime + cstime) * ticksToUs];
+}
+
+/** CPU of this process (chDB's threads included) and of its reaped children, in µs. */
+export function ownAndChildrenCpu(): { self: number; children: number } {
+  const own = process.cpuUsage();
+  return { self: own.user + own.system, children: procTimes('self')[1] };
 }
 
 /** Baseline: the same events inserted directly in batches of 50k (workspace `ws_direct`), events/s. */
@@ -131,12 +147,15 @@ export async function run(options: { events?: number; connections?: number }): P
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
   const bodiesFile = writeBodies(root, product);
+  const cpuBefore = ownAndChildrenCpu();
   const started = performance.now();
   await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', product.length);
   const acknowledgedSeconds = (performance.now() - started) / 1000;
   while ((await countEvents(warehouse, 'ws_e2e')) < product.length)
     await new Promise((r) => setTimeout(r, 100));
   const e2eSeconds = (performance.now() - started) / 1000;
+  const cpuAfter = ownAndChildrenCpu();
+  const perEvent = (us: number) => (us / product.length).toFixed(1);
   const e2eRate = product.length / e2eSeconds;
   await app.close();
   await ingester.stop();
@@ -155,5 +174,8 @@ export async function run(options: { events?: number; connections?: number }): P
   );
   console.log(
     `  end to end (HTTP → log → warehouse)  ${Math.round(e2eRate).toLocaleString('en')} events/s  = ${(e2eRate / directRate).toFixed(2)}× the direct insert`,
+  );
+  console.log(
+    `  CPU per event, both processes       ${perEvent(cpuAfter.self - cpuBefore.self + cpuAfter.children - cpuBefore.children)} µs  (pulse process ${perEvent(cpuAfter.self - cpuBefore.self)}, load generator ${perEvent(cpuAfter.children - cpuBefore.children)})`,
   );
 }
