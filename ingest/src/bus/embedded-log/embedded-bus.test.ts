@@ -87,6 +87,52 @@ describe('embedded durable log', () => {
     await bus.close();
   });
 
+  it('lingers a partial batch into one, and hands a batch at once when it is full by messages or bytes', async () => {
+    const bus = await createEmbeddedBus({ dataPath: tempDir() });
+    await bus.ensureTopics([{ name: 'l', partitions: 1 }]);
+    const batches: { size: number; at: number }[] = [];
+    const started = Date.now();
+    const consumer = await bus.consume({
+      groupId: 'linger',
+      topics: ['l'],
+      maxWaitMs: 20,
+      lingerMs: 1500,
+      maxMessages: 50,
+      maxBytes: 4096,
+      async eachBatch(batch) {
+        batches.push({ size: batch.messages.length, at: Date.now() - started });
+      },
+    });
+    // Ten writes of one message each while the first lingers: one batch, after the linger.
+    for (let n = 0; n < 10; n++) {
+      await bus.produce('l', [message('k', n)]);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await expect.poll(() => batches.length, { timeout: 3000 }).toBe(1);
+    expect(batches[0]!.size).toBe(10);
+    expect(batches[0]!.at).toBeGreaterThanOrEqual(1400);
+    // 50 messages (maxMessages) in one write: handed without waiting out the linger.
+    const before = Date.now() - started;
+    await bus.produce(
+      'l',
+      Array.from({ length: 50 }, (_, i) => message('k', 100 + i)),
+    );
+    await expect.poll(() => batches.length, { timeout: 3000 }).toBe(2);
+    expect(batches[1]!.size).toBe(50);
+    expect(batches[1]!.at - before).toBeLessThan(1000);
+    // More than maxBytes waiting, fewer messages than maxMessages: handed at once too.
+    const big = Array.from({ length: 20 }, (_, i) => ({
+      ...message('k', 200 + i),
+      value: Buffer.alloc(1000, 97),
+    }));
+    const beforeBig = Date.now() - started;
+    await bus.produce('l', big);
+    await expect.poll(() => batches.slice(2).reduce((sum, b) => sum + b.size, 0), { timeout: 3000 }).toBe(20);
+    expect(batches[2]!.at - beforeBig).toBeLessThan(1000);
+    await consumer.stop();
+    await bus.close();
+  });
+
   it('partitions keys like Kafka’s default partitioner (murmur2)', () => {
     // Kafka: Utils.toPositive(Utils.murmur2("0".getBytes())) % n, murmur2("0") = 971027396.
     expect(partitionFor('0', 1000)).toBe(971027396 % 1000);

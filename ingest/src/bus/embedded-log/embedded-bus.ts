@@ -134,8 +134,8 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
                 maxBytes,
                 redo === undefined ? maxMessages : Math.min(maxMessages, redo - from + 1),
               );
-              if (records.length === 0) continue;
               firstReadable.delete(key);
+              if (records.length === 0) continue;
               offsets.setPending(consumer.groupId, topic, partition, [from, records.at(-1)!.offset]);
               const batch: MessageBatch = {
                 topic,

@@ -63,11 +63,13 @@ export class PartitionLog {
 
   /**
    * Acknowledged bytes from `offset` to the end of the log, when the position of `offset` is known
-   * (it is right after every read); undefined otherwise.
+   * (a segment's first offset, or right after a read); undefined otherwise.
    */
   bytesAfter(offset: number): number | undefined {
     if (offset >= this.nextOffset) return 0;
-    const known = this.positions.get(offset);
+    const known =
+      this.positions.get(offset) ??
+      (this.segments.some((s) => s.base === offset) ? { base: offset, position: 0 } : undefined);
     if (!known) return undefined;
     let total = 0;
     for (const s of this.segments)
