@@ -23,6 +23,7 @@ import {
   demoProductEvents,
   directInsertRate,
   openBenchWarehouse,
+  ownAndChildrenCpu,
   procTimes,
   runLoadGenerator,
   writeBodies,
@@ -184,10 +185,8 @@ interface CpuSnapshot {
 
 /** This process (process.cpuUsage), its reaped children (the load generator), the broker, the collector. */
 function cpuSnapshot(brokerPid: number, collectorPid?: number): CpuSnapshot {
-  const own = process.cpuUsage();
   return {
-    self: own.user + own.system,
-    children: procTimes('self')[1],
+    ...ownAndChildrenCpu(),
     broker: procTimes(brokerPid)[0],
     collector: collectorPid === undefined ? 0 : procTimes(collectorPid)[0],
   };

@@ -2,8 +2,8 @@
  * The partition of a key: murmur2 as Kafka's default partitioner computes it, so a key lands on
  * the same partition number in the embedded log and in Kafka.
  */
-export function partitionFor(key: string, partitions: number): number {
-  return (murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
+export function partitionFor(key: string | Buffer, partitions: number): number {
+  return (murmur2(typeof key === 'string' ? Buffer.from(key, 'utf8') : key) & 0x7fffffff) % partitions;
 }
 
 export function murmur2(data: Buffer): number {

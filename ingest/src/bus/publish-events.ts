@@ -14,9 +14,9 @@ export const validatedMark = `v${CONTRACT_VERSION}`;
 /**
  * Puts contract events on the bus the way every source does: one topic per stream family, keyed
  * by workspace + entity (ordering per entity), with the schema version, the receipt time and the
- * active W3C trace context in the headers (values are the contract's JSON; every header costs
- * encoding and decoding per message, so there are no more than these). Resolves when the bus has them durably; returns how
- * many went to each family. `validated`: the caller ran them through `parseEvent` (the collector).
+ * active W3C trace context in the headers (each header costs encoding and decoding per message,
+ * so there are no more than these). Resolves when the bus has them durably; returns how many went
+ * to each family. `validated`: the caller ran them through `parseEvent` (the collector).
  */
 export async function publishEvents(
   bus: Bus,

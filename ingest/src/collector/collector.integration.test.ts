@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { Analytics } from '@segment/analytics-node';
 import { createLogger, createMetricsRegistry, loadConfig } from '@pulse/core';
 import { createWarehouse, migrate, type Warehouse } from '@pulse/warehouse';
+import { afterEachInsert } from '@pulse/warehouse/testing/after-insert';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bus, createEmbeddedBus, deadLetterTopic, topicFor } from '../bus/index.ts';
@@ -287,33 +288,10 @@ describe('collector → bus → ingester → warehouse', () => {
     const dataPath = join(root, 'bus-lost-ack');
     const lossyBus = await createEmbeddedBus({ dataPath });
     let failed = 0;
-    const loseFirstAck = (table: string) => {
+    const lossy = afterEachInsert(warehouse, ({ table }) => {
       if (table === 'product_events' && failed++ === 0)
         throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    };
-    // Both insert paths: JSONEachRow through the client (a server) and TabSeparated (embedded).
-    const { insertTabSeparated } = warehouse;
-    const lossy: Warehouse = {
-      ...warehouse,
-      client: new Proxy(warehouse.client, {
-        get(target, prop, receiver) {
-          if (prop !== 'insert') return Reflect.get(target, prop, receiver);
-          return async (params: Parameters<typeof target.insert>[0]) => {
-            const result = await target.insert(params);
-            loseFirstAck(params.table);
-            return result;
-          };
-        },
-      }),
-      ...(insertTabSeparated
-        ? {
-            insertTabSeparated: async (...args: Parameters<typeof insertTabSeparated>) => {
-              await insertTabSeparated(...args);
-              loseFirstAck(args[0]);
-            },
-          }
-        : {}),
-    };
+    });
     const lossyIngester = await createIngester({
       bus: lossyBus,
       warehouse: lossy,

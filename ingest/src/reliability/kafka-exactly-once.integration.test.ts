@@ -2,6 +2,7 @@ import { createLogger } from '@pulse/core';
 import { type LocalKafka, startKafka } from '@pulse/infra';
 import type { Warehouse } from '@pulse/warehouse';
 import { createScratchWarehouse, type ScratchWarehouse } from '@pulse/warehouse/testing/scratch-warehouse';
+import { afterEachInsert } from '@pulse/warehouse/testing/after-insert';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bus, createKafkaBus, publishEvents } from '../bus/index.ts';
 import { createIngester, type Ingester } from '../ingester/index.ts';
@@ -42,37 +43,13 @@ function freezingWarehouse(warehouse: Warehouse) {
     release = reject;
   });
   released.catch(() => {});
-  const freezeAfter = async (token: unknown) => {
-    if (armed && frozenToken === undefined) {
-      frozenToken = String(token);
-      await released; // the insert landed; the commit never comes
-    }
-  };
-  // Both insert paths: JSONEachRow through the client (a server) and TabSeparated (embedded).
-  const client = new Proxy(warehouse.client, {
-    get(target, prop, receiver) {
-      if (prop !== 'insert') return Reflect.get(target, prop, receiver);
-      return async (params: Parameters<Warehouse['client']['insert']>[0]) => {
-        const result = await target.insert(params);
-        await freezeAfter(params.clickhouse_settings?.insert_deduplication_token);
-        return result;
-      };
-    },
-  });
-  const { insertTabSeparated } = warehouse;
   return {
-    warehouse: {
-      ...warehouse,
-      client,
-      ...(insertTabSeparated
-        ? {
-            insertTabSeparated: async (...args: Parameters<typeof insertTabSeparated>) => {
-              await insertTabSeparated(...args);
-              await freezeAfter(args[3].insert_deduplication_token);
-            },
-          }
-        : {}),
-    } as Warehouse,
+    warehouse: afterEachInsert(warehouse, async ({ token }) => {
+      if (armed && frozenToken === undefined) {
+        frozenToken = String(token);
+        await released; // the insert landed; the commit never comes
+      }
+    }),
     arm: () => {
       armed = true;
     },

@@ -24,25 +24,21 @@ export async function insertRows(
   // would inherit the previous token and be dropped as a duplicate. The rollup views of a table
   // are fed side by side (parallel_view_processing): a product insert pushes into four, and one
   // after the other they made the ingester wait (28k → 32k events/s end to end; bench/README.md).
-  const token = `${options.dedupToken ?? randomUUID()}:${table}`;
+  const settings = {
+    parallel_view_processing: 1 as const,
+    date_time_input_format: 'best_effort' as const,
+    insert_deduplication_token: `${options.dedupToken ?? randomUUID()}:${table}`,
+  };
   try {
     if (warehouse.insertTabSeparated) {
       const { columns, body } = toTabSeparated(rows);
-      await warehouse.insertTabSeparated(table, columns, body, {
-        parallel_view_processing: 1,
-        date_time_input_format: 'best_effort',
-        insert_deduplication_token: token,
-      });
+      await warehouse.insertTabSeparated(table, columns, body, settings);
     } else
       await warehouse.client.insert({
         table,
         values: rows,
         format: 'JSONEachRow',
-        clickhouse_settings: {
-          parallel_view_processing: 1,
-          date_time_input_format: 'best_effort',
-          insert_deduplication_token: token,
-        },
+        clickhouse_settings: settings,
       });
   } catch (err) {
     throw translateWarehouseError(err, 'WAREHOUSE_INSERT_FAILED', `insert into ${table} failed`, {
