@@ -20,13 +20,11 @@ import type { Warehouse } from '@pulse/warehouse';
 import Fastify from 'fastify';
 import {
   countEvents,
-  demoProductEvents,
-  directInsertRate,
   openBenchWarehouse,
   ownAndChildrenCpu,
+  prepareEvents,
   procTimes,
   runLoadGenerator,
-  writeBodies,
 } from './ingest.bench.ts';
 
 const freshnessSeconds = 20;
@@ -41,9 +39,9 @@ export async function run(options: {
   const connections = options.connections ?? 16;
   const root = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-kafka-'));
   const logger = createLogger({ level: 'warn', serviceName: 'bench' });
-  const product = demoProductEvents(total);
   const warehouse = await openBenchWarehouse(root);
-  const directRate = await directInsertRate(warehouse, product);
+  // The events of the freshness run are drawn from a sample of 10,000.
+  const { count, directRate, bodiesFile, sample } = await prepareEvents(root, warehouse, total, 10_000);
 
   const kafka = await startKafka();
   const brokerPid = findBrokerPid(kafka.dataDir);
@@ -89,7 +87,6 @@ export async function run(options: {
   }
   const url = `http://127.0.0.1:${port}/v1/events`;
   const collectorPid = collectorChild?.pid;
-  const bodiesFile = writeBodies(root, product);
   try {
     // Throughput: 16 connections (--connections) from a load generator in its own process, as fast as acknowledged.
     let maxParts = 0;
@@ -102,15 +99,14 @@ export async function run(options: {
     })();
     const cpuBefore = cpuSnapshot(brokerPid, collectorPid);
     const started = performance.now();
-    await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', product.length);
+    await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
     const acknowledgedSeconds = (performance.now() - started) / 1000;
-    while ((await countEvents(warehouse, 'ws_e2e')) < product.length)
-      await new Promise((r) => setTimeout(r, 50));
+    while ((await countEvents(warehouse, 'ws_e2e')) < count) await new Promise((r) => setTimeout(r, 50));
     const e2eSeconds = (performance.now() - started) / 1000;
     const cpu = cpuDelta(cpuBefore, cpuSnapshot(brokerPid, collectorPid));
     sampling = false;
     await sampler;
-    const e2eRate = product.length / e2eSeconds;
+    const e2eRate = count / e2eSeconds;
     const parts = await activeParts(warehouse);
     const batchRows = (await metrics.getSingleMetric('pulse_ingest_batch_rows')?.get())?.values ?? [];
     const batches =
@@ -121,17 +117,15 @@ export async function run(options: {
         ?.value ?? 0;
 
     // Freshness at half the rate reached, paced from this process.
-    const fresh = await freshness(warehouse, url, product, e2eRate / 2);
+    const fresh = await freshness(warehouse, url, sample, e2eRate / 2);
 
-    const perEvent = (us: number) => (us / product.length).toFixed(1);
+    const perEvent = (us: number) => (us / count).toFixed(1);
     const n = (x: number) => Math.round(x).toLocaleString('en');
     console.log(
-      `ingest-kafka: ${n(product.length)} product events of the demo mix, HTTP batches of 100, ${connections} connections from a separate process, one Kafka broker (3 partitions), ${options.apart ? 'collector in a process of its own' : 'collector and ingester in one process'}`,
+      `ingest-kafka: ${n(count)} product events of the demo mix, HTTP batches of 100, ${connections} connections from a separate process, one Kafka broker (3 partitions), ${options.apart ? 'collector in a process of its own' : 'collector and ingester in one process'}`,
     );
     console.log(`  direct batched insert (baseline)       ${n(directRate)} events/s`);
-    console.log(
-      `  acknowledged by the collector          ${n(product.length / acknowledgedSeconds)} events/s`,
-    );
+    console.log(`  acknowledged by the collector          ${n(count / acknowledgedSeconds)} events/s`);
     console.log(
       `  end to end (HTTP → Kafka → warehouse)  ${n(e2eRate)} events/s  = ${(e2eRate / directRate).toFixed(2)}× the direct insert  (${e2eSeconds.toFixed(1)} s)`,
     );

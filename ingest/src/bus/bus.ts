@@ -8,6 +8,13 @@ export interface BusMessage {
   /** Schema version, W3C trace context (`traceparent`), dead-letter reasons. */
   headers: Record<string, string>;
   timestamp: number;
+  /**
+   * The value already decoded (`JSON.parse(value)`), when the producer runs in the consumer's
+   * process: the embedded log hands it to consumers reading what was just written, so they skip
+   * decoding it again. Never on disk or the wire; whoever sets it promises it equals the value
+   * and that nobody changes it afterwards.
+   */
+  payload?: unknown;
 }
 
 export interface ConsumedMessage extends BusMessage {

@@ -30,6 +30,9 @@ export async function publishEvents(
     ...(options.validated ? { [validatedHeader]: validatedMark } : {}),
   };
   propagation.inject(context.active(), headers);
+  // One headers object serves every message of the call (and, in process, every consumer of
+  // them): frozen, so a consumer that tried to change it would fail loudly instead of silently.
+  Object.freeze(headers);
   const byFamily = new Map<StreamFamily, PulseEvent[]>();
   for (const e of events) {
     const list = byFamily.get(e.family);
@@ -43,6 +46,7 @@ export async function publishEvents(
         list.map((e) => ({
           key: entityKeyOf(e),
           value: Buffer.from(JSON.stringify(e)),
+          payload: e,
           headers,
           timestamp: receivedAt.getTime(),
         })),

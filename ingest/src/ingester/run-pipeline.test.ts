@@ -1,6 +1,8 @@
 import { Counter, createMetricsRegistry, examples } from '@pulse/core';
 import { describe, expect, it } from 'vitest';
 import { type ConsumedMessage, validatedHeader, validatedMark } from '../bus/index.ts';
+import { acceptEvents } from '../collector/accept-events.ts';
+import { createSimulator } from '../simulator/index.ts';
 import { runPipeline } from './run-pipeline.ts';
 
 const message = (value: unknown, headers: Record<string, string> = {}, offset = 0): ConsumedMessage => ({
@@ -62,5 +64,28 @@ describe('ingest pipeline', () => {
       ]),
     );
     expect(values).toHaveLength(5);
+  });
+
+  it("takes the producer's decoded value handed over in process, with the same rows as from the bytes", () => {
+    // What the collector puts on the bus: the demo mix's events (every family) as HTTP bodies
+    // carry them, validated by acceptEvents; the embedded log hands each one over as `payload`.
+    const [batch] = createSimulator({
+      seed: 7,
+      workspaceId: 'ws_t',
+      days: 2,
+      targetEvents: 2000,
+    }).historyBatches(2000);
+    const items = JSON.parse(JSON.stringify(batch)) as unknown[];
+    const { events, rejected } = acceptEvents(items, 'ws_t', 'native', new Date('2026-11-24T10:00:00Z'));
+    expect(rejected).toEqual([]);
+    expect(new Set(events.map((e) => e.family)).size).toBeGreaterThan(2);
+    const headers = { [validatedHeader]: validatedMark };
+    const fromBytes = runPipeline(events.map((e, i) => message(e, headers, i)));
+    const handedOver = runPipeline(events.map((e, i) => ({ ...message(e, headers, i), payload: e })));
+    expect(fromBytes.deadLetters).toEqual([]);
+    expect(handedOver.rows.map((r) => [r.table, r.row])).toEqual(fromBytes.rows.map((r) => [r.table, r.row]));
+    // The decoded value is taken as it is: the bytes are not parsed again.
+    const unparsed = runPipeline([{ ...message('{not json', headers), payload: product }]);
+    expect(unparsed.rows.map((r) => r.row.event_id)).toEqual([product.eventId]);
   });
 });

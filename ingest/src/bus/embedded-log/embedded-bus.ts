@@ -13,6 +13,11 @@ export interface EmbeddedBusOptions {
   segmentBytes?: number;
   retention?: { maxBytes: number; maxAgeMs: number };
   defaultPartitions?: number;
+  /**
+   * Per partition, bytes of just-acknowledged records kept in memory for consumers that keep up
+   * (default 16 MiB); they get them, and the producer's decoded values, without reading the file.
+   */
+  tailBytes?: number;
 }
 
 /**
@@ -24,9 +29,12 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
   const topics = new Map<string, PartitionLog[]>();
   const offsets = new OffsetStore(join(options.dataPath, '__offsets'));
   const listeners = new Set<() => void>();
+  /** Consumer groups reading now, by topic: the in-memory tail is kept until all of them have it. */
+  const readers = new Map<string, Set<string>>();
   const logOptions = {
     segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
     fsync: options.fsync ?? 'always',
+    ...(options.tailBytes === undefined ? {} : { tailBytes: options.tailBytes }),
   };
   const retention = options.retention ?? { maxBytes: 10 * 1024 ** 3, maxAgeMs: 7 * 86_400_000 };
   let closed = false;
@@ -104,6 +112,18 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
       const maxBytes = consumer.maxBytes ?? 8 * 1024 * 1024;
       const lingerMs = consumer.lingerMs ?? 0;
       const firstReadable = new Map<string, number>();
+      for (const topic of consumer.topics) {
+        const groups = readers.get(topic) ?? new Set<string>();
+        groups.add(consumer.groupId);
+        readers.set(topic, groups);
+      }
+      const commit = (topic: string, partition: number, offset: number) => {
+        offsets.commit(consumer.groupId, topic, partition, offset);
+        let everyone = offset;
+        for (const group of readers.get(topic) ?? [])
+          everyone = Math.min(everyone, offsets.get(group, topic, partition));
+        logsOf(topic)[partition]?.release(everyone);
+      };
       const loop = (async () => {
         let backoffMs = 100;
         while (!stopped) {
@@ -145,7 +165,7 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
               };
               try {
                 await consumer.eachBatch(batch);
-                offsets.commit(consumer.groupId, topic, partition, batch.lastOffset + 1);
+                commit(topic, partition, batch.lastOffset + 1);
                 backoffMs = 100;
                 handled = true;
               } catch (err) {
@@ -183,6 +203,7 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
           wake?.();
           listeners.delete(notify);
           await loop;
+          for (const topic of consumer.topics) readers.get(topic)?.delete(consumer.groupId);
         },
       };
     },

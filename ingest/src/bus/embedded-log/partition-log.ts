@@ -1,12 +1,25 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeRecord, encodeRecord, type LogRecord } from './record-format.ts';
+import { decodeRecord, encodeRecords, type LogRecord } from './record-format.ts';
 
 export type FsyncPolicy = 'always' | 'never';
 export interface PartitionLogOptions {
   segmentBytes: number;
   fsync: FsyncPolicy;
+  /**
+   * Bytes of the latest acknowledged records kept in memory, as written (default 16 MiB): a
+   * reader that keeps up takes them from there instead of reading and decoding the file again.
+   * 0 reads everything from disk.
+   */
+  tailBytes?: number;
+}
+/** An acknowledged record kept in memory, with where it ends in its segment file. */
+interface TailRecord {
+  record: LogRecord;
+  base: number;
+  end: number;
+  size: number;
 }
 interface Segment {
   base: number;
@@ -36,6 +49,10 @@ export class PartitionLog {
   private flushing: Promise<void> | undefined;
   private readonly positions = new Map<number, { base: number; position: number }>();
   private readers = new Map<number, FileHandle>();
+  /** The latest acknowledged records, consecutive offsets, oldest at `tailHead`. */
+  private tail: TailRecord[] = [];
+  private tailHead = 0;
+  private tailSize = 0;
   /** Bytes discarded by recovery on open (a torn last write), for the operator's log. */
   recoveredBytes = 0;
 
@@ -88,6 +105,8 @@ export class PartitionLog {
     maxRecords = Number.POSITIVE_INFINITY,
   ): Promise<LogRecord[]> {
     if (fromOffset >= this.nextOffset) return [];
+    const cached = this.readTail(fromOffset, maxBytes, maxRecords);
+    if (cached) return cached;
     const segment = [...this.segments].reverse().find((s) => s.base <= fromOffset) ?? this.segments[0]!;
     const known = this.positions.get(fromOffset);
     let position = known && known.base === segment.base ? known.position : 0;
@@ -121,6 +140,67 @@ export class PartitionLog {
     return records;
   }
 
+  /**
+   * Lets go of the in-memory copies of records before `offset` (every consumer has them), so
+   * memory holds only what someone still has to read.
+   */
+  release(offset: number): void {
+    while (this.tailHead < this.tail.length && this.tail[this.tailHead]!.record.offset < offset) {
+      this.tailSize -= this.tail[this.tailHead]!.size;
+      this.tailHead++;
+    }
+    this.compactTail();
+  }
+
+  private readTail(fromOffset: number, maxBytes: number, maxRecords: number): LogRecord[] | undefined {
+    const first = this.tail[this.tailHead];
+    if (!first || fromOffset < first.record.offset) return undefined;
+    let i = this.tailHead + (fromOffset - first.record.offset);
+    const records: LogRecord[] = [];
+    let bytes = 0;
+    let last: TailRecord | undefined;
+    while (
+      i < this.tail.length &&
+      records.length < maxRecords &&
+      (records.length === 0 || bytes < maxBytes)
+    ) {
+      last = this.tail[i++]!;
+      records.push(last.record);
+      bytes += last.size;
+    }
+    if (last) {
+      if (this.positions.size > 1024) this.positions.clear();
+      this.positions.set(last.record.offset + 1, { base: last.base, position: last.end });
+    }
+    return records;
+  }
+
+  private keepInTail(records: LogRecord[], data: Buffer, ends: number[], base: number, start: number): void {
+    const limit = this.options.tailBytes ?? 16 * 1024 * 1024;
+    if (limit <= 0) return;
+    let previous = 0;
+    for (const [i, record] of records.entries()) {
+      const end = ends[i]!;
+      // The value as written: a view of the written buffer, so the producer's copy can go.
+      record.value = data.subarray(end - record.value.length, end);
+      this.tail.push({ record, base, end: start + end, size: end - previous });
+      this.tailSize += end - previous;
+      previous = end;
+    }
+    while (this.tailSize > limit && this.tailHead < this.tail.length) {
+      this.tailSize -= this.tail[this.tailHead]!.size;
+      this.tailHead++;
+    }
+    this.compactTail();
+  }
+
+  private compactTail(): void {
+    if (this.tailHead > 4096 && this.tailHead * 2 > this.tail.length) {
+      this.tail = this.tail.slice(this.tailHead);
+      this.tailHead = 0;
+    }
+  }
+
   /** Deletes whole closed segments older than `maxAgeMs` or beyond `maxBytes` in total. */
   applyRetention(policy: { maxBytes: number; maxAgeMs: number }, now = Date.now()): number {
     let removed = 0;
@@ -149,17 +229,18 @@ export class PartitionLog {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
       const firsts: number[] = [];
-      const buffers: Buffer[] = [];
+      const records: LogRecord[] = [];
       let offset = this.nextOffset;
       for (const p of batch) {
         firsts.push(offset);
-        for (const r of p.records) buffers.push(encodeRecord({ ...r, offset: offset++ }));
+        for (const r of p.records) records.push({ ...r, offset: offset++ });
       }
-      const data = Buffer.concat(buffers);
+      const { data, ends } = encodeRecords(records, this.nextOffset);
       const segment = this.segments.at(-1)!;
       try {
         await this.handle!.write(data, 0, data.length, segment.size);
         if (this.options.fsync === 'always') await this.handle!.datasync();
+        this.keepInTail(records, data, ends, segment.base, segment.size);
         segment.size += data.length;
         this.nextOffset = offset;
         for (const [i, p] of batch.entries()) p.resolve(firsts[i]!);

@@ -17,24 +17,58 @@ export interface LogRecord {
   key: string;
   headers: Record<string, string>;
   value: Buffer;
+  /** The producer's decoded value, kept in memory only (see BusMessage.payload). */
+  payload?: unknown;
 }
 
 export function encodeRecord(record: LogRecord): Buffer {
-  const key = Buffer.from(record.key, 'utf8');
-  const headers = Buffer.from(JSON.stringify(record.headers), 'utf8');
-  const length = FIXED + key.length + headers.length + record.value.length;
-  const buf = Buffer.allocUnsafe(4 + length);
-  buf.writeUInt32BE(length, 0);
-  buf.writeDoubleBE(record.offset, 8);
-  buf.writeDoubleBE(record.timestamp, 16);
-  buf.writeUInt16BE(key.length, 24);
-  key.copy(buf, 26);
-  const headersAt = 26 + key.length;
-  buf.writeUInt32BE(headers.length, headersAt);
-  headers.copy(buf, headersAt + 4);
-  record.value.copy(buf, headersAt + 4 + headers.length);
-  buf.writeUInt32BE(crc32(buf.subarray(8)), 4);
-  return buf;
+  return encodeRecords([record], record.offset).data;
+}
+
+/**
+ * Encodes records with consecutive offsets from `firstOffset` into one buffer, each record's end
+ * position in it in `ends`. Records sharing one headers object (those of one produce call) encode
+ * it once.
+ */
+export function encodeRecords(
+  records: readonly Omit<LogRecord, 'offset'>[],
+  firstOffset: number,
+): { data: Buffer; ends: number[] } {
+  let lastHeaders: Record<string, string> | undefined;
+  let lastHeadersBytes = Buffer.alloc(0);
+  const headerBytes: Buffer[] = new Array(records.length);
+  let total = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.headers !== lastHeaders) {
+      lastHeaders = r.headers;
+      lastHeadersBytes = Buffer.from(JSON.stringify(r.headers), 'utf8');
+    }
+    headerBytes[i] = lastHeadersBytes;
+    total += 4 + FIXED + Buffer.byteLength(r.key, 'utf8') + lastHeadersBytes.length + r.value.length;
+  }
+  const data = Buffer.allocUnsafe(total);
+  const ends: number[] = new Array(records.length);
+  let at = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const start = at;
+    data.writeDoubleBE(firstOffset + i, start + 8);
+    data.writeDoubleBE(r.timestamp, start + 16);
+    const keyLength = data.write(r.key, start + 26, 'utf8');
+    data.writeUInt16BE(keyLength, start + 24);
+    const headers = headerBytes[i]!;
+    const headersAt = start + 26 + keyLength;
+    data.writeUInt32BE(headers.length, headersAt);
+    headers.copy(data, headersAt + 4);
+    const valueAt = headersAt + 4 + headers.length;
+    r.value.copy(data, valueAt);
+    at = valueAt + r.value.length;
+    data.writeUInt32BE(at - start - 4, start);
+    data.writeUInt32BE(crc32(data.subarray(start + 8, at)), start + 4);
+    ends[i] = at;
+  }
+  return { data, ends };
 }
 
 export type DecodeResult = { record: LogRecord; size: number } | { incomplete: true } | { corrupt: string };
