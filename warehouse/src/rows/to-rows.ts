@@ -41,10 +41,14 @@ const envelopeKeys = ['eventId', 'workspaceId', 'family', 'type', 'schemaVersion
 
 /** Fields not in `known`, as a JSON object text ('' when none): the lossless remainder. */
 function rest(event: object, known: readonly string[], merge?: unknown): string {
-  const out: Record<string, unknown> =
-    typeof merge === 'object' && merge !== null ? { ...(merge as object) } : {};
-  for (const [k, v] of Object.entries(event)) if (!envelopeKeys.includes(k) && !known.includes(k)) out[k] = v;
-  return Object.keys(out).length > 0 ? JSON.stringify(out) : '';
+  let out: Record<string, unknown> | undefined =
+    typeof merge === 'object' && merge !== null ? { ...(merge as object) } : undefined;
+  for (const k in event) {
+    if (!Object.hasOwn(event, k) || envelopeKeys.includes(k) || known.includes(k)) continue;
+    out ??= {};
+    out[k] = (event as Record<string, unknown>)[k];
+  }
+  return out && Object.keys(out).length > 0 ? JSON.stringify(out) : '';
 }
 
 const json = (value: unknown) => (value === undefined || value === null ? '' : JSON.stringify(value));
