@@ -19,6 +19,7 @@ import { createBus, createIngester, registerCollector } from '@pulse/ingest';
 import type { Warehouse } from '@pulse/warehouse';
 import Fastify from 'fastify';
 import {
+  activeParts,
   countEvents,
   openBenchWarehouse,
   ownAndChildrenCpu,
@@ -193,20 +194,6 @@ function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
     broker: b.broker - a.broker,
     collector: b.collector - a.collector,
   };
-}
-
-async function activeParts(
-  warehouse: Warehouse,
-): Promise<{ total: number; top: { table: string; parts: number }[] }> {
-  const rows = await (
-    await warehouse.client.query({
-      query:
-        "SELECT table, count() AS parts FROM system.parts WHERE active AND database = 'bench' GROUP BY table ORDER BY parts DESC",
-      format: 'JSONEachRow',
-    })
-  ).json<{ table: string; parts: string }>();
-  const top = rows.map((r) => ({ table: r.table, parts: Number(r.parts) }));
-  return { total: top.reduce((s, t) => s + t.parts, 0), top: top.slice(0, 3) };
 }
 
 /**

@@ -58,6 +58,21 @@ export async function countEvents(warehouse: Warehouse, ws: string): Promise<num
   );
 }
 
+/** Active parts of the bench database now: the total and the three tables with the most. */
+export async function activeParts(
+  warehouse: Warehouse,
+): Promise<{ total: number; top: { table: string; parts: number }[] }> {
+  const rows = await (
+    await warehouse.client.query({
+      query:
+        "SELECT table, count() AS parts FROM system.parts WHERE active AND database = 'bench' GROUP BY table ORDER BY parts DESC",
+      format: 'JSONEachRow',
+    })
+  ).json<{ table: string; parts: string }>();
+  const top = rows.map((r) => ({ table: r.table, parts: Number(r.parts) }));
+  return { total: top.reduce((s, t) => s + t.parts, 0), top: top.slice(0, 3) };
+}
+
 const ticksToUs = 1e6 / 100; // USER_HZ (getconf CLK_TCK) is 100 on Linux
 
 /** utime + stime and cutime + cstime (fields 14–17) of /proc/<pid>/stat, in µs. */
@@ -152,7 +167,12 @@ export async function run(options: { events?: number; connections?: number }): P
 
   // End to end over HTTP on loopback.
   const bus = await createEmbeddedBus({ dataPath: join(root, 'bus') });
-  const ingester = await createIngester({ bus, warehouse, logger });
+  const ingester = await createIngester({
+    bus,
+    warehouse,
+    logger,
+    ...(process.env.XLINGER ? { lingerMs: Number(process.env.XLINGER) } : {}),
+  });
   const app = Fastify();
   registerCollector(app, {
     bus,
@@ -162,6 +182,14 @@ export async function run(options: { events?: number; connections?: number }): P
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
+  let maxParts = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      maxParts = Math.max(maxParts, (await activeParts(warehouse)).total);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
   const cpuBefore = ownAndChildrenCpu();
   const started = performance.now();
   await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
@@ -169,6 +197,9 @@ export async function run(options: { events?: number; connections?: number }): P
   while ((await countEvents(warehouse, 'ws_e2e')) < count) await new Promise((r) => setTimeout(r, 100));
   const e2eSeconds = (performance.now() - started) / 1000;
   const cpuAfter = ownAndChildrenCpu();
+  sampling = false;
+  await sampler;
+  const parts = await activeParts(warehouse);
   const perEvent = (us: number) => (us / count).toFixed(1);
   const e2eRate = count / e2eSeconds;
   await app.close();
@@ -191,5 +222,8 @@ export async function run(options: { events?: number; connections?: number }): P
   );
   console.log(
     `  CPU per event, both processes       ${perEvent(cpuAfter.self - cpuBefore.self + cpuAfter.children - cpuBefore.children)} µs  (pulse process ${perEvent(cpuAfter.self - cpuBefore.self)}, load generator ${perEvent(cpuAfter.children - cpuBefore.children)})`,
+  );
+  console.log(
+    `  active parts after the run           ${parts.total} (${parts.top.map((t) => `${t.table} ${t.parts}`).join(', ')}); most seen during the run ${Math.max(maxParts, parts.total)}`,
   );
 }

@@ -38,8 +38,8 @@ export interface BusConfig {
   /** Settings of the topics created at start (Kafka only; the embedded log keeps its own). */
   kafkaTopics: { partitions: number; replicationFactor: number; compression: 'gzip' | 'zstd' | 'none' };
   dataPath: string;
-  /** How long the ingester lets a partial batch fill (PULSE_INGEST_LINGER_MS). */
-  lingerMs: number;
+  /** How long the ingester lets a partial batch fill (PULSE_INGEST_LINGER_MS; unset: the bus's default). */
+  lingerMs: number | undefined;
 }
 export interface CollectorConfig {
   maxBodyBytes: number;

@@ -23,9 +23,9 @@ export interface IngesterOptions {
   maxWaitMs?: number;
   /**
    * How long a partial batch may wait to fill (fewer, larger inserts; PULSE_INGEST_LINGER_MS,
-   * default 1 s); see bench/README.md.
+   * default 1 s through Kafka, 300 ms through the embedded log); see bench/README.md.
    */
-  lingerMs?: number;
+  lingerMs?: number | undefined;
   /** Called after each successful insert with the workspaces whose rows it added (live views). */
   onInserted?: (workspaceIds: ReadonlySet<string>) => void;
 }
@@ -246,7 +246,9 @@ export async function createIngester(options: IngesterOptions): Promise<Ingester
     topics: streamFamilies.map(topicFor),
     maxMessages: options.maxBatchEvents ?? 20_000,
     maxWaitMs: options.maxWaitMs ?? 200,
-    lingerMs: options.lingerMs ?? 1000,
+    // Through Kafka larger inserts pay; the embedded log holds waiting events on this process's
+    // heap, where a long wait costs more garbage collection than larger inserts save (bench/README.md).
+    lingerMs: options.lingerMs ?? (bus.kind === 'kafka' ? 1000 : 300),
     eachBatch: handle,
     onError: (err, batch) =>
       logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'ingest batch failed; retrying'),
