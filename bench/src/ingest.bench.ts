@@ -167,12 +167,7 @@ export async function run(options: { events?: number; connections?: number }): P
 
   // End to end over HTTP on loopback.
   const bus = await createEmbeddedBus({ dataPath: join(root, 'bus') });
-  const ingester = await createIngester({
-    bus,
-    warehouse,
-    logger,
-    ...(process.env.XLINGER ? { lingerMs: Number(process.env.XLINGER) } : {}),
-  });
+  const ingester = await createIngester({ bus, warehouse, logger });
   const app = Fastify();
   registerCollector(app, {
     bus,
