@@ -316,6 +316,41 @@ describe('embedded durable log', () => {
     await log2.close();
   });
 
+  it("hands the producer's decoded values to a group reading in this process, and keeps none for a topic nobody reads", async () => {
+    const bus = await createEmbeddedBus({ dataPath: tempDir() });
+    await bus.ensureTopics([
+      { name: 'read', partitions: 1 },
+      { name: 'unread', partitions: 1 },
+    ]);
+    const withPayload = (n: number) => ({ ...message('k', n), payload: { n } });
+    // Nobody consumes 'unread' while it is written: a group that comes later gets the bytes only.
+    await bus.produce('unread', [withPayload(1), withPayload(2)]);
+    const late = await drain(bus, 'g', 'unread', 2);
+    expect(late.map((m) => [m.value.toString(), m.payload])).toEqual([
+      ['v1', undefined],
+      ['v2', undefined],
+    ]);
+    // A group is reading 'read': what is written now reaches it with the decoded value.
+    const seen: ConsumedMessage[] = [];
+    const consumer = await bus.consume({
+      groupId: 'g',
+      topics: ['read'],
+      maxWaitMs: 20,
+      async eachBatch(batch) {
+        seen.push(...batch.messages);
+      },
+    });
+    await bus.produce('read', [withPayload(3), withPayload(4)]);
+    for (let waited = 0; seen.length < 2 && waited < 5000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
+    await consumer.stop();
+    expect(seen.map((m) => [m.value.toString(), m.payload])).toEqual([
+      ['v3', { n: 3 }],
+      ['v4', { n: 4 }],
+    ]);
+    await bus.close();
+  });
+
   it('drops whole old segments by age and by size, never the active one', async () => {
     const dir = tempDir();
     const log = await PartitionLog.open(dir, { segmentBytes: 1024, fsync: 'never' });

@@ -15,7 +15,7 @@ export interface EmbeddedBusOptions {
   defaultPartitions?: number;
   /**
    * Per partition, bytes of just-acknowledged records kept in memory for consumers that keep up
-   * (default 16 MiB); they get them, and the producer's decoded values, without reading the file.
+   * (default 8 MiB); they get them, and the producer's decoded values, without reading the file.
    */
   tailBytes?: number;
 }
@@ -85,8 +85,12 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Bu
     async produce(topic, messages: BusMessage[]) {
       if (closed) throw new PulseError('BUS_UNAVAILABLE', 'the embedded log is closed', { retriable: true });
       const logs = logsOf(topic);
+      // Decoded values are kept for consumers in this process only; a topic nobody here reads
+      // (the dead letters) keeps none, so they cost no memory until the tail lets them go.
+      const read = (readers.get(topic)?.size ?? 0) > 0;
       const byPartition = new Map<number, BusMessage[]>();
-      for (const m of messages) {
+      for (const original of messages) {
+        const m = read || original.payload === undefined ? original : { ...original, payload: undefined };
         const p = partitionFor(m.key, logs.length);
         const list = byPartition.get(p);
         if (list) list.push(m);
