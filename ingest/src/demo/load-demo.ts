@@ -106,12 +106,15 @@ export function startDemo(
       owed += config.liveRatePerSecond;
       const count = Math.floor(owed);
       owed -= count;
-      inFlight =
-        count === 0
-          ? Promise.resolve()
-          : insertEvents(options.warehouse, live.liveEvents(new Date(), count)).catch((err: unknown) =>
-              logger.warn({ err }, 'live demo insert failed'),
-            );
+      if (count === 0) inFlight = Promise.resolve();
+      else {
+        const events = live.liveEvents(new Date(), count);
+        inFlight = (
+          options.publishLive
+            ? options.publishLive(events)
+            : insertEvents(options.warehouse, events).then(() => {})
+        ).catch((err: unknown) => logger.warn({ err }, 'live demo events were not stored'));
+      }
       inFlight.finally(scheduleLive);
     }, 1000);
   }
