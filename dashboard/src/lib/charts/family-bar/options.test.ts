@@ -25,4 +25,18 @@ describe('family bar chart options', () => {
     expect(option.series[0]!.data[1]!.itemStyle.color).toBe('#f59e0b');
     expect(option.aria.enabled).toBe(true);
   });
+
+  it('labels the axis compactly and each bar with its exact count', () => {
+    const option = familyBarOptions([{ family: 'product', events: 188_372 }], theme, 'en') as {
+      xAxis: { axisLabel: { formatter: (v: number) => string } };
+      series: { label: { formatter: (p: { value: number }) => string } }[];
+    };
+    expect([0, 30_000, 120_000, 1_500_000].map(option.xAxis.axisLabel.formatter)).toEqual([
+      '0',
+      '30K',
+      '120K',
+      '1.5M',
+    ]);
+    expect(option.series[0]!.label.formatter({ value: 188_372 })).toBe('188,372');
+  });
 });
