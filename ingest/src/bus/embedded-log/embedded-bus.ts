@@ -15,7 +15,7 @@ export interface EmbeddedBusOptions {
   defaultPartitions?: number;
   /**
    * Per partition, bytes of just-acknowledged records kept in memory for consumers that keep up
-   * (default 8 MiB); they get them, and the producer's decoded values, without reading the file.
+   * (default 16 MiB); they get them, and the producer's decoded values, without reading the file.
    */
   tailBytes?: number;
 }

@@ -8,7 +8,7 @@ export interface PartitionLogOptions {
   segmentBytes: number;
   fsync: FsyncPolicy;
   /**
-   * Bytes of the latest acknowledged records kept in memory, as written (default 8 MiB): a
+   * Bytes of the latest acknowledged records kept in memory, as written (default 16 MiB): a
    * reader that keeps up takes them from there instead of reading and decoding the file again.
    * 0 reads everything from disk.
    */
@@ -176,7 +176,7 @@ export class PartitionLog {
   }
 
   private keepInTail(records: LogRecord[], data: Buffer, ends: number[], base: number, start: number): void {
-    const limit = this.options.tailBytes ?? 8 * 1024 * 1024;
+    const limit = this.options.tailBytes ?? 16 * 1024 * 1024;
     if (limit <= 0) return;
     let previous = 0;
     for (const [i, record] of records.entries()) {
