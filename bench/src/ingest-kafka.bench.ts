@@ -26,6 +26,7 @@ import {
   prepareEvents,
   procTimes,
   runLoadGenerator,
+  sampleActiveParts,
 } from './ingest.bench.ts';
 
 const freshnessSeconds = 20;
@@ -90,14 +91,7 @@ export async function run(options: {
   const collectorPid = collectorChild?.pid;
   try {
     // Throughput: 16 connections (--connections) from a load generator in its own process, as fast as acknowledged.
-    let maxParts = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        maxParts = Math.max(maxParts, (await activeParts(warehouse)).total);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    })();
+    const partsSampler = sampleActiveParts(warehouse);
     const cpuBefore = cpuSnapshot(brokerPid, collectorPid);
     const started = performance.now();
     await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
@@ -105,8 +99,7 @@ export async function run(options: {
     while ((await countEvents(warehouse, 'ws_e2e')) < count) await new Promise((r) => setTimeout(r, 50));
     const e2eSeconds = (performance.now() - started) / 1000;
     const cpu = cpuDelta(cpuBefore, cpuSnapshot(brokerPid, collectorPid));
-    sampling = false;
-    await sampler;
+    const maxParts = await partsSampler.stop();
     const e2eRate = count / e2eSeconds;
     const parts = await activeParts(warehouse);
     const batchRows = (await metrics.getSingleMetric('pulse_ingest_batch_rows')?.get())?.values ?? [];

@@ -73,6 +73,25 @@ export async function activeParts(
   return { total: top.reduce((s, t) => s + t.parts, 0), top: top.slice(0, 3) };
 }
 
+/** Samples the active parts every second until stopped; resolves with the most seen. */
+export function sampleActiveParts(warehouse: Warehouse): { stop(): Promise<number> } {
+  let most = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      most = Math.max(most, (await activeParts(warehouse)).total);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await sampler;
+      return most;
+    },
+  };
+}
+
 const ticksToUs = 1e6 / 100; // USER_HZ (getconf CLK_TCK) is 100 on Linux
 
 /** utime + stime and cutime + cstime (fields 14–17) of /proc/<pid>/stat, in µs. */
@@ -177,14 +196,7 @@ export async function run(options: { events?: number; connections?: number }): P
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
-  let maxParts = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      maxParts = Math.max(maxParts, (await activeParts(warehouse)).total);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  })();
+  const partsSampler = sampleActiveParts(warehouse);
   const cpuBefore = ownAndChildrenCpu();
   const started = performance.now();
   await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
@@ -192,8 +204,7 @@ export async function run(options: { events?: number; connections?: number }): P
   while ((await countEvents(warehouse, 'ws_e2e')) < count) await new Promise((r) => setTimeout(r, 100));
   const e2eSeconds = (performance.now() - started) / 1000;
   const cpuAfter = ownAndChildrenCpu();
-  sampling = false;
-  await sampler;
+  const maxParts = await partsSampler.stop();
   const parts = await activeParts(warehouse);
   const perEvent = (us: number) => (us / count).toFixed(1);
   const e2eRate = count / e2eSeconds;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, loadConfig, type PulseEvent, parseEvent } from '@pulse/core';
-import { createWarehouse, migrate } from '@pulse/warehouse';
+import { createScratchWarehouse } from '@pulse/warehouse/testing/scratch-warehouse';
 import { expect, it } from 'vitest';
 import { createEmbeddedBus, publishEvents } from '../bus/index.ts';
 import { createIngester } from '../ingester/index.ts';
@@ -13,15 +13,8 @@ import { startDemo } from './load-demo.ts';
 it('streams live demo events through the bus and the ingester, not around them', async () => {
   const root = mkdtempSync(join(tmpdir(), 'pulse-live-demo-'));
   const logger = createLogger({ level: 'silent', serviceName: 'test' });
-  const warehouse = await createWarehouse({
-    url: undefined,
-    user: 'default',
-    password: '',
-    database: 'live_demo',
-    cluster: undefined,
-    dataPath: join(root, 'wh'),
-  });
-  await migrate(warehouse);
+  const scratch = await createScratchWarehouse({ database: 'live_demo' });
+  const { warehouse } = scratch;
   const bus = await createEmbeddedBus({ dataPath: join(root, 'bus') });
   const ingester = await createIngester({ bus, warehouse, logger, maxWaitMs: 20, lingerMs: 0 });
   const published: PulseEvent[] = [];
@@ -62,6 +55,6 @@ it('streams live demo events through the bus and the ingester, not around them',
   expect(Number(found[0]!.n)).toBe(productIds.length);
   await ingester.stop();
   await bus.close();
-  await warehouse.close();
+  await scratch.cleanup();
   rmSync(root, { recursive: true, force: true });
 }, 60_000);
