@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  write,
+} from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeRecord, encodeRecords, type LogRecord } from './record-format.ts';
@@ -238,8 +248,8 @@ export class PartitionLog {
       const { data, ends } = encodeRecords(records, this.nextOffset);
       const segment = this.segments.at(-1)!;
       try {
-        await this.handle!.write(data, 0, data.length, segment.size);
-        if (this.options.fsync === 'always') await this.handle!.datasync();
+        await writeAll(this.handle!.fd, data, segment.size);
+        if (this.options.fsync === 'always') await datasync(this.handle!.fd);
         this.keepInTail(records, data, ends, segment.base, segment.size);
         segment.size += data.length;
         this.nextOffset = offset;
@@ -308,6 +318,26 @@ export class PartitionLog {
     this.nextOffset = next;
     this.handle = await open(last.path, 'a+');
   }
+}
+
+// A group commit's write goes on until every byte is in the file: a short write (a disk filling
+// up) must fail the commit, never acknowledge records whose tail is missing. Callback calls on the
+// handle's descriptor cost the event loop less than FileHandle's promise methods (a probe: ~32 vs
+// ~40 µs per write + fdatasync), though no end-to-end difference showed.
+function writeAll(fd: number, data: Buffer, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const next = (offset: number) =>
+      write(fd, data, offset, data.length - offset, position + offset, (err, written) => {
+        if (err) reject(err);
+        else if (offset + written < data.length) next(offset + written);
+        else resolve();
+      });
+    next(0);
+  });
+}
+
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Makes a new or renamed file's directory entry durable. */
