@@ -155,4 +155,45 @@ describe('kafkajs as patched at install', () => {
       expect(decoded.timestamp).toBe((BigInt(first) + BigInt(delta)).toString());
     }
   });
+
+  it('schedules its pending-request check without a negative delay when not throttled', async () => {
+    // Unpatched, every answered request with nothing queued behind it asked for a timer of -1 minus
+    // now, and Node printed a TimeoutNegativeWarning for it (in every Kafka run's log).
+    const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options: {
+      maxInFlightRequests: number;
+      requestTimeout: number;
+      enforceRequestTimeout: boolean;
+      clientId: string;
+      broker: string;
+      logger: unknown;
+    }) => { scheduleCheckPendingRequests(): void; destroy(): void };
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const delays: number[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return realSetTimeout(fn, ms);
+    }) as typeof setTimeout;
+    const queue = new RequestQueue({
+      maxInFlightRequests: 1,
+      requestTimeout: 1000,
+      enforceRequestTimeout: false,
+      clientId: 'test',
+      broker: 'localhost:9092',
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    try {
+      queue.scheduleCheckPendingRequests();
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
+    await new Promise((r) => realSetTimeout(r, 20));
+    queue.destroy();
+    process.off('warning', onWarning);
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(0);
+    expect(warnings).not.toContain('TimeoutNegativeWarning');
+  });
 });
