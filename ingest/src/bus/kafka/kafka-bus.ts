@@ -52,8 +52,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
-        const method = level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
-        logger[method]({ kafka: extra }, `kafka: ${message}`);
+        logger[kafkaLogMethod(level, message)]({ kafka: extra }, `kafka: ${message}`);
       },
   });
   const admin = kafka.admin();
@@ -338,4 +337,15 @@ function unavailable(err: unknown, message: string): PulseError {
     cause: err,
     hint: 'Check that the brokers in KAFKA_BROKERS are up and reachable; the call is safe to retry.',
   });
+}
+
+/**
+ * Our log level for a kafkajs log entry. kafkajs logs every error answer of the broker at ERROR
+ * ("Response InitProducerId …: The coordinator is loading …"), also those it retries by itself, as
+ * a fresh broker gives them at every start; those are warnings here. What stays failed after the
+ * retries reaches Pulse as a thrown error, which the caller logs (and answers 503 for).
+ */
+export function kafkaLogMethod(level: number, message: string): 'error' | 'warn' | 'debug' {
+  if (level <= logLevel.ERROR) return message.startsWith('Response ') ? 'warn' : 'error';
+  return level === logLevel.WARN ? 'warn' : 'debug';
 }
