@@ -140,8 +140,7 @@ export class PartitionLog {
     }
     const last = records.at(-1);
     if (last) {
-      if (this.positions.size > 1024) this.positions.clear();
-      this.positions.set(last.offset + 1, { base: segment.base, position });
+      this.rememberPosition(last.offset + 1, segment.base, position);
     } else if (position >= segment.size && segment !== this.segments.at(-1)) {
       // The offset lies past this segment's end: continue in the next one.
       const next = this.segments[this.segments.indexOf(segment) + 1]!;
@@ -155,11 +154,13 @@ export class PartitionLog {
    * memory holds only what someone still has to read.
    */
   release(offset: number): void {
-    while (this.tailHead < this.tail.length && this.tail[this.tailHead]!.record.offset < offset) {
-      this.tailSize -= this.tail[this.tailHead]!.size;
-      this.tailHead++;
-    }
-    this.compactTail();
+    this.dropTailWhile((oldest) => oldest.record.offset < offset);
+  }
+
+  /** Where the record at `offset` starts in its segment, so a read from there starts in place. */
+  private rememberPosition(offset: number, base: number, position: number): void {
+    if (this.positions.size > 1024) this.positions.clear();
+    this.positions.set(offset, { base, position });
   }
 
   private readTail(fromOffset: number, maxBytes: number, maxRecords: number): LogRecord[] | undefined {
@@ -179,8 +180,7 @@ export class PartitionLog {
       bytes += last.size;
     }
     if (last) {
-      if (this.positions.size > 1024) this.positions.clear();
-      this.positions.set(last.record.offset + 1, { base: last.base, position: last.end });
+      this.rememberPosition(last.record.offset + 1, last.base, last.end);
     }
     return records;
   }
@@ -197,14 +197,15 @@ export class PartitionLog {
       this.tailSize += end - previous;
       previous = end;
     }
-    while (this.tailSize > limit && this.tailHead < this.tail.length) {
+    this.dropTailWhile(() => this.tailSize > limit);
+  }
+
+  /** Drops the oldest in-memory records while `drop` says so. */
+  private dropTailWhile(drop: (oldest: TailRecord) => boolean): void {
+    while (this.tailHead < this.tail.length && drop(this.tail[this.tailHead]!)) {
       this.tailSize -= this.tail[this.tailHead]!.size;
       this.tailHead++;
     }
-    this.compactTail();
-  }
-
-  private compactTail(): void {
     if (this.tailHead > 4096 && this.tailHead * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailHead);
       this.tailHead = 0;
@@ -245,7 +246,7 @@ export class PartitionLog {
         firsts.push(offset);
         for (const r of p.records) records.push({ ...r, offset: offset++ });
       }
-      const { data, ends } = encodeRecords(records, this.nextOffset);
+      const { data, ends } = encodeRecords(records);
       const segment = this.segments.at(-1)!;
       try {
         await writeAll(this.handle!.fd, data, segment.size);

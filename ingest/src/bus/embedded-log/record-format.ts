@@ -21,19 +21,11 @@ export interface LogRecord {
   payload?: unknown;
 }
 
-export function encodeRecord(record: LogRecord): Buffer {
-  return encodeRecords([record], record.offset).data;
-}
-
 /**
- * Encodes records with consecutive offsets from `firstOffset` into one buffer, each record's end
- * position in it in `ends`. Records sharing one headers object (those of one produce call) encode
- * it once.
+ * Encodes the records of one write into one buffer, each record's end position in it in `ends`.
+ * Records sharing one headers object (those of one produce call) encode it once.
  */
-export function encodeRecords(
-  records: readonly Omit<LogRecord, 'offset'>[],
-  firstOffset: number,
-): { data: Buffer; ends: number[] } {
+export function encodeRecords(records: readonly LogRecord[]): { data: Buffer; ends: number[] } {
   let lastHeaders: Record<string, string> | undefined;
   let lastHeadersBytes = Buffer.alloc(0);
   const headerBytes: Buffer[] = new Array(records.length);
@@ -53,7 +45,7 @@ export function encodeRecords(
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const start = at;
-    data.writeDoubleBE(firstOffset + i, start + 8);
+    data.writeDoubleBE(r.offset, start + 8);
     data.writeDoubleBE(r.timestamp, start + 16);
     const keyLength = data.write(r.key, start + 26, 'utf8');
     data.writeUInt16BE(keyLength, start + 24);
