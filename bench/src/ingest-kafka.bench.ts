@@ -22,10 +22,10 @@ import {
   activeParts,
   countEvents,
   openBenchWarehouse,
-  ownAndChildrenCpu,
   prepareEvents,
   procTimes,
-  runLoadGenerator,
+  insertSizes,
+  startLoadGenerator,
   sampleActiveParts,
 } from './ingest.bench.ts';
 
@@ -92,23 +92,18 @@ export async function run(options: {
   try {
     // Throughput: 16 connections (--connections) from a load generator in its own process, as fast as acknowledged.
     const partsSampler = sampleActiveParts(warehouse);
+    const generator = await startLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
     const cpuBefore = cpuSnapshot(brokerPid, collectorPid);
     const started = performance.now();
-    await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
+    const { cpuMicros: generatorCpu } = await generator.run();
     const acknowledgedSeconds = (performance.now() - started) / 1000;
     while ((await countEvents(warehouse, 'ws_e2e')) < count) await new Promise((r) => setTimeout(r, 50));
     const e2eSeconds = (performance.now() - started) / 1000;
-    const cpu = cpuDelta(cpuBefore, cpuSnapshot(brokerPid, collectorPid));
+    const cpu = { ...cpuDelta(cpuBefore, cpuSnapshot(brokerPid, collectorPid)), generator: generatorCpu };
     const maxParts = await partsSampler.stop();
     const e2eRate = count / e2eSeconds;
     const parts = await activeParts(warehouse);
-    const batchRows = (await metrics.getSingleMetric('pulse_ingest_batch_rows')?.get())?.values ?? [];
-    const batches =
-      batchRows.find((v) => (v as { metricName?: string }).metricName === 'pulse_ingest_batch_rows_count')
-        ?.value ?? 0;
-    const batchedRows =
-      batchRows.find((v) => (v as { metricName?: string }).metricName === 'pulse_ingest_batch_rows_sum')
-        ?.value ?? 0;
+    const inserts = await insertSizes(metrics);
 
     // Freshness at half the rate reached, paced from this process.
     const fresh = await freshness(warehouse, url, sample, e2eRate / 2);
@@ -124,10 +119,10 @@ export async function run(options: {
       `  end to end (HTTP → Kafka → warehouse)  ${n(e2eRate)} events/s  = ${(e2eRate / directRate).toFixed(2)}× the direct insert  (${e2eSeconds.toFixed(1)} s)`,
     );
     console.log(
-      `  CPU per event, all processes           ${perEvent(cpu.self + cpu.children + cpu.broker + cpu.collector)} µs  (${options.apart ? `ingester process ${perEvent(cpu.self)}, collector process ${perEvent(cpu.collector)}` : `pulse process ${perEvent(cpu.self)}`}, load generator ${perEvent(cpu.children)}, broker JVM ${perEvent(cpu.broker)})`,
+      `  CPU per event, all processes           ${perEvent(cpu.self + cpu.generator + cpu.broker + cpu.collector)} µs  (${options.apart ? `ingester process ${perEvent(cpu.self)}, collector process ${perEvent(cpu.collector)}` : `pulse process ${perEvent(cpu.self)}`}, load generator ${perEvent(cpu.generator)}, broker JVM ${perEvent(cpu.broker)})`,
     );
     console.log(
-      `  ingester batches                       ${n(batches)}, ${n(batchedRows / Math.max(1, batches))} events each on average`,
+      `  ingester batches                       ${n(inserts.count)}, ${n(inserts.mean)} events each on average`,
     );
     console.log(
       `  active parts after the run             ${parts.total} (${parts.top.map((t) => `${t.table} ${t.parts}`).join(', ')}); most seen during the run ${maxParts}`,
@@ -166,15 +161,15 @@ function findBrokerPid(dataDir: string): number {
 
 interface CpuSnapshot {
   self: number;
-  children: number;
   broker: number;
   collector: number;
 }
 
-/** This process (process.cpuUsage), its reaped children (the load generator), the broker, the collector. */
+/** This process (process.cpuUsage), the broker, the collector. */
 function cpuSnapshot(brokerPid: number, collectorPid?: number): CpuSnapshot {
+  const own = process.cpuUsage();
   return {
-    ...ownAndChildrenCpu(),
+    self: own.user + own.system,
     broker: procTimes(brokerPid)[0],
     collector: collectorPid === undefined ? 0 : procTimes(collectorPid)[0],
   };
@@ -183,7 +178,6 @@ function cpuSnapshot(brokerPid: number, collectorPid?: number): CpuSnapshot {
 function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
   return {
     self: b.self - a.self,
-    children: b.children - a.children,
     broker: b.broker - a.broker,
     collector: b.collector - a.collector,
   };

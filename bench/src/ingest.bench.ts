@@ -3,11 +3,12 @@
 // batched insert of the same events into the warehouse (the baseline), in the same run.
 // The helpers below are shared with ingest-kafka.bench.ts (the same run through a real broker).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadConfig, type PulseEvent } from '@pulse/core';
+import { createLogger, createMetricsRegistry, loadConfig, type PulseEvent, type Registry } from '@pulse/core';
 import { createEmbeddedBus, createIngester, createSimulator, registerCollector } from '@pulse/ingest';
 import { createWarehouse, insertEvents, migrate, type Warehouse } from '@pulse/warehouse';
 import Fastify from 'fastify';
@@ -73,6 +74,17 @@ export async function activeParts(
   return { total: top.reduce((s, t) => s + t.parts, 0), top: top.slice(0, 3) };
 }
 
+/** The ingester's consumed batches (one insert each): how many, and their mean size. */
+export async function insertSizes(metrics: Registry): Promise<{ count: number; mean: number }> {
+  const values = ((await metrics.getSingleMetric('pulse_ingest_batch_rows')?.get())?.values ?? []) as {
+    metricName?: string;
+    value: number;
+  }[];
+  const count = values.find((v) => v.metricName === 'pulse_ingest_batch_rows_count')?.value ?? 0;
+  const sum = values.find((v) => v.metricName === 'pulse_ingest_batch_rows_sum')?.value ?? 0;
+  return { count, mean: count === 0 ? 0 : sum / count };
+}
+
 /** Samples the active parts every second until stopped; resolves with the most seen. */
 export function sampleActiveParts(warehouse: Warehouse): { stop(): Promise<number> } {
   let most = 0;
@@ -102,10 +114,50 @@ export function procTimes(pid: number | 'self'): [number, number] {
   return [(utime + stime) * ticksToUs, (cutime + cstime) * ticksToUs];
 }
 
-/** CPU of this process (chDB's threads included) and of its reaped children, in µs. */
-export function ownAndChildrenCpu(): { self: number; children: number } {
-  const own = process.cpuUsage();
-  return { self: own.user + own.system, children: procTimes('self')[1] };
+/**
+ * CPU of this process's threads so far, in µs, summed by role: `event loop` (the main thread),
+ * `warehouse` (chDB's query threads), `merges` (its background merges), `gc helpers` (V8's),
+ * `libuv pool` (file writes, fsync, chDB calls) and the rest by thread name. The process total
+ * alone does not say whether the event loop or the machine's cores are the limit.
+ */
+export function threadCpu(): Map<string, number> {
+  const roles: Record<string, string> = {
+    ThreadPool: 'warehouse',
+    QueryPipelineEx: 'warehouse',
+    MergeMutate: 'merges',
+    V8Worker: 'gc helpers',
+    'libuv-worker': 'libuv pool',
+  };
+  const byRole = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const role = tid === String(process.pid) ? 'event loop' : (roles[name] ?? 'other');
+    byRole.set(role, (byRole.get(role) ?? 0) + (Number(fields[11]) + Number(fields[12])) * ticksToUs);
+  }
+  return byRole;
+}
+
+/** The CPU each role used since `before` (threads that ended in between are not counted). */
+export function threadCpuSince(before: Map<string, number>): Map<string, number> {
+  const now = threadCpu();
+  for (const [role, us] of now) now.set(role, us - (before.get(role) ?? 0));
+  return now;
+}
+
+/** `event loop 11.6, warehouse 7.5, …` in µs per event, largest first. */
+export function formatThreads(threads: Map<string, number>, events: number): string {
+  return [...threads]
+    .filter(([, us]) => us > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([role, us]) => `${role} ${(us / events).toFixed(1)}`)
+    .join(', ');
 }
 
 /** Baseline: the same events inserted directly in batches of 50k (workspace `ws_direct`), events/s. */
@@ -114,6 +166,22 @@ export async function directInsertRate(warehouse: Warehouse, events: readonly Pu
   const started = performance.now();
   for (let i = 0; i < rows.length; i += 50_000) await insertEvents(warehouse, rows.slice(i, i + 50_000));
   return rows.length / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Empties every table but the migration log, so that the run after the baseline starts on an empty
+ * warehouse as the baseline did: the baseline's rows share the run's monthly partitions, and merging
+ * the run's parts with them cost the run ~2 µs per event of merges (2026-12-05, session 8).
+ */
+export async function emptyTables(warehouse: Warehouse): Promise<void> {
+  const tables = await (
+    await warehouse.client.query({
+      query:
+        "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'pulse_migrations'",
+      format: 'JSONEachRow',
+    })
+  ).json<{ name: string }>();
+  for (const { name } of tables) await warehouse.client.command({ query: `TRUNCATE TABLE ${name}` });
 }
 
 /**
@@ -130,6 +198,7 @@ export async function prepareEvents(
 ): Promise<{ count: number; directRate: number; bodiesFile: string; sample: PulseEvent[] }> {
   const product = demoProductEvents(total);
   const directRate = await directInsertRate(warehouse, product);
+  await emptyTables(warehouse);
   const bodiesFile = writeBodies(root, product);
   return { count: product.length, directRate, bodiesFile, sample: product.slice(0, keep) };
 }
@@ -144,17 +213,25 @@ export function writeBodies(root: string, events: readonly PulseEvent[]): string
   return file;
 }
 
+/** A load generator started and ready: its bodies loaded, waiting for `run`. */
+export interface LoadGenerator {
+  /** Posts every body; resolves with the generator's own CPU over the run, in µs. */
+  run(): Promise<{ cpuMicros: number }>;
+}
+
 /**
- * Posts every body over `connections` connections from a load generator in its own process and
- * resolves when all are acknowledged; throws unless exactly `expected` events were accepted.
+ * Starts a load generator in its own process that will post every body over `connections`
+ * connections, and resolves once it has loaded them (so the caller starts its clock and CPU
+ * counters on a generator about to send, not one reading hundreds of MB). `run` throws unless
+ * exactly `expected` events were accepted.
  */
-export async function runLoadGenerator(
+export async function startLoadGenerator(
   url: string,
   bodiesFile: string,
   connections: number,
   authorization: string,
   expected: number,
-): Promise<void> {
+): Promise<LoadGenerator> {
   const generator = spawn(
     process.execPath,
     [
@@ -164,15 +241,26 @@ export async function runLoadGenerator(
       String(connections),
       authorization,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  let acknowledged = '';
-  generator.stdout.on('data', (d: Buffer) => {
-    acknowledged += d.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => generator.once('exit', resolve));
-  if (code !== 0 || Number(acknowledged) !== expected)
-    throw new Error(`load generator failed (exit ${code}, acknowledged ${acknowledged.trim()})`);
+  const exited = new Promise<number | null>((resolve) => generator.once('exit', resolve));
+  const lines = createInterface({ input: generator.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done || first.value !== 'ready')
+    throw new Error(`load generator failed to start (exit ${await exited})`);
+  return {
+    async run() {
+      generator.stdin!.end('go\n');
+      const last = await lines.next();
+      const code = await exited;
+      const answer = last.done
+        ? undefined
+        : (JSON.parse(last.value) as { acknowledged: number; cpuMicros: number });
+      if (code !== 0 || answer?.acknowledged !== expected)
+        throw new Error(`load generator failed (exit ${code}, acknowledged ${answer?.acknowledged})`);
+      return { cpuMicros: answer.cpuMicros };
+    },
+  };
 }
 
 export async function run(options: { events?: number; connections?: number }): Promise<void> {
@@ -186,7 +274,8 @@ export async function run(options: { events?: number; connections?: number }): P
 
   // End to end over HTTP on loopback.
   const bus = await createEmbeddedBus({ dataPath: join(root, 'bus') });
-  const ingester = await createIngester({ bus, warehouse, logger });
+  const metrics = createMetricsRegistry();
+  const ingester = await createIngester({ bus, warehouse, logger, metrics });
   const app = Fastify();
   registerCollector(app, {
     bus,
@@ -197,17 +286,22 @@ export async function run(options: { events?: number; connections?: number }): P
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
   const partsSampler = sampleActiveParts(warehouse);
-  const cpuBefore = ownAndChildrenCpu();
+  const generator = await startLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
+  const cpuBefore = process.cpuUsage();
+  const threadsBefore = threadCpu();
   const started = performance.now();
-  await runLoadGenerator(url, bodiesFile, connections, 'Bearer bench', count);
+  const { cpuMicros: generatorCpu } = await generator.run();
   const acknowledgedSeconds = (performance.now() - started) / 1000;
   while ((await countEvents(warehouse, 'ws_e2e')) < count) await new Promise((r) => setTimeout(r, 100));
   const e2eSeconds = (performance.now() - started) / 1000;
-  const cpuAfter = ownAndChildrenCpu();
+  const cpu = process.cpuUsage(cpuBefore);
+  const pulseCpu = cpu.user + cpu.system;
+  const threads = threadCpuSince(threadsBefore);
   const maxParts = await partsSampler.stop();
   const parts = await activeParts(warehouse);
   const perEvent = (us: number) => (us / count).toFixed(1);
   const e2eRate = count / e2eSeconds;
+  const inserts = await insertSizes(metrics);
   await app.close();
   await ingester.stop();
   await bus.close();
@@ -227,7 +321,11 @@ export async function run(options: { events?: number; connections?: number }): P
     `  end to end (HTTP → log → warehouse)  ${Math.round(e2eRate).toLocaleString('en')} events/s  = ${(e2eRate / directRate).toFixed(2)}× the direct insert`,
   );
   console.log(
-    `  CPU per event, both processes       ${perEvent(cpuAfter.self - cpuBefore.self + cpuAfter.children - cpuBefore.children)} µs  (pulse process ${perEvent(cpuAfter.self - cpuBefore.self)}, load generator ${perEvent(cpuAfter.children - cpuBefore.children)})`,
+    `  CPU per event, both processes       ${perEvent(pulseCpu + generatorCpu)} µs  (pulse process ${perEvent(pulseCpu)}, load generator ${perEvent(generatorCpu)})`,
+  );
+  console.log(`  where the pulse process's CPU went   ${formatThreads(threads, count)}`);
+  console.log(
+    `  inserts                              ${inserts.count.toLocaleString('en')}, ${Math.round(inserts.mean).toLocaleString('en')} events each on average`,
   );
   console.log(
     `  active parts after the run           ${parts.total} (${parts.top.map((t) => `${t.table} ${t.parts}`).join(', ')}); most seen during the run ${Math.max(maxParts, parts.total)}`,

@@ -1,6 +1,8 @@
 // A load generator in its own process, so that sending requests does not share the server's event
 // loop: `node bench/src/load-generator.ts <url> <bodies.jsonl> <connections> <authorization>`.
-// Posts every line as one request, prints the number of events acknowledged, exits non-zero on an
+// Loads the bodies, prints `ready`, waits for a line on stdin, then posts every line as one request
+// and prints `{"acknowledged":N,"cpuMicros":N}` — the events acknowledged and its own CPU from the
+// start signal on (loading the bodies is not part of the measured run). Exits non-zero on an
 // unexpected status. Loopback targets only.
 //
 // Plain `node:http` over a keep-alive agent with one socket per connection and the bodies as
@@ -45,6 +47,10 @@ function post(body: Buffer): Promise<{ status: number; accepted: number }> {
   });
 }
 
+process.stdout.write('ready\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdin.pause();
+const cpuAtStart = process.cpuUsage();
 let next = 0;
 let acknowledged = 0;
 await Promise.all(
@@ -57,4 +63,5 @@ await Promise.all(
   }),
 );
 agent.destroy();
-console.log(acknowledged);
+const cpu = process.cpuUsage(cpuAtStart);
+console.log(JSON.stringify({ acknowledged, cpuMicros: cpu.user + cpu.system }));
