@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../server/start-pulse.ts';
 import { artifacts, type E2eStack, startE2eStack } from './e2e-stack.ts';
-import { demoWorkspaceId, signedInPage } from './sign-in.ts';
+import { demoWorkspaceId, gotoReady, signedInPage } from './sign-in.ts';
 
 const otherWorkspace = '0c0ffee0-0000-4000-8000-0000000000e2';
 let pulse: RunningPulse;
@@ -52,7 +52,7 @@ describe('Explore in Chromium', () => {
       role: 'admin',
       viewport: { width: 1400, height: 1000 },
     });
-    await page.goto(`${pulse.url}/explore`);
+    await gotoReady(page, `${pulse.url}/explore`);
     await expect.poll(() => page.title()).toBe('Pulse — Explore');
     await page.locator('[data-metric="impressions"]').check();
     await page.locator('[data-dimension="platform"]').check();
@@ -85,7 +85,7 @@ describe('Explore in Chromium', () => {
 
     // The link is the report: another signed-in person opening it sees the same rows.
     const shared = await signedInPage(browser, pulse, { role: 'analyst' });
-    await shared.page.goto(page.url());
+    await gotoReady(shared.page, page.url());
     await shared.page
       .locator('figure[aria-label^="Bar chart of Impressions"] svg')
       .waitFor({ timeout: 15_000 });
@@ -106,7 +106,7 @@ describe('Explore in Chromium', () => {
     await page.screenshot({ path: join(artifacts, 'explore-report.png'), fullPage: true });
 
     // Reopen from the saved report alone (no state in the link).
-    await page.goto(`${pulse.url}/explore?report=${reportId}`);
+    await gotoReady(page, `${pulse.url}/explore?report=${reportId}`);
     await expect
       .poll(() => page.getByTestId('report-title').inputValue(), { timeout: 10_000 })
       .toBe('Impressions by platform (e2e)');
@@ -118,7 +118,7 @@ describe('Explore in Chromium', () => {
 
     // A viewer (no Explore) opening the saved report's link sees its numbers, read-only.
     const viewer = await signedInPage(browser, pulse, { role: 'viewer' });
-    await viewer.page.goto(`${pulse.url}/explore?report=${reportId}`);
+    await gotoReady(viewer.page, `${pulse.url}/explore?report=${reportId}`);
     await expect
       .poll(async () => (await gridCells(viewer.page, 'preview-grid')).map((r) => r[0]).sort(), {
         timeout: 15_000,
@@ -146,7 +146,7 @@ describe('Explore in Chromium', () => {
       data: { kind: 'report', reportId },
     });
     // And the dashboard draws it, from the saved report.
-    await page.goto(`${pulse.url}/dashboards/${slug}`);
+    await gotoReady(page, `${pulse.url}/dashboards/${slug}`);
     const drawn = page.getByTestId('tile').filter({ hasText: 'Impressions by platform (e2e)' });
     await drawn.locator('svg').first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(artifacts, 'explore-tile-on-dashboard.png'), fullPage: true });
@@ -156,6 +156,9 @@ describe('Explore in Chromium', () => {
 
 describe('SQL tab in Chromium', () => {
   const run = async (page: Page, sql: string) => {
+    // The Run button is enabled once the page is hydrated: typing before that could be reset, and
+    // a click would do nothing (a busy CI machine once left the grid empty for 30 s that way).
+    await expect.poll(() => page.getByTestId('sql-run').isEnabled(), { timeout: 30_000 }).toBe(true);
     await page.getByTestId('sql-editor').fill(sql);
     await page.getByTestId('sql-run').click();
   };
@@ -164,7 +167,7 @@ describe('SQL tab in Chromium', () => {
     const { page } = await signedInPage(browser, pulse, { role: 'analyst' });
     page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
     page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
-    await page.goto(`${pulse.url}/sql`);
+    await gotoReady(page, `${pulse.url}/sql`);
     await expect.poll(() => page.getByTestId('schema-table').count(), { timeout: 10_000 }).toBeGreaterThan(5);
     const own = await count('SELECT count() FROM product_events WHERE workspace_id = {ws:String}', demoWs);
     expect(own).toBeGreaterThan(0);
@@ -190,9 +193,9 @@ describe('SQL tab in Chromium', () => {
     );
     expect(theirs).toBeGreaterThan(0);
     const { page } = await signedInPage(browser, pulse, { role: 'analyst' });
-    await page.goto(`${pulse.url}/sql`);
+    await gotoReady(page, `${pulse.url}/sql`);
     await run(page, `SELECT count() AS n FROM product_events WHERE workspace_id = '${otherWorkspace}'`);
-    // 30 s like the other page waits: a busy CI machine took over 10 s for this first query.
+    // 30 s like the other page waits on a busy CI machine.
     await expect.poll(() => gridCells(page, 'sql-grid'), { timeout: 30_000 }).toEqual([['0']]);
     await run(
       page,

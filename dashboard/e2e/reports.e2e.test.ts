@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../server/start-pulse.ts';
 import { formatInZone } from '../src/routes/reports/schedule-view.ts';
 import { artifacts, type E2eStack, startE2eStack } from './e2e-stack.ts';
-import { demoWorkspaceId, signedInPage } from './sign-in.ts';
+import { demoWorkspaceId, gotoReady, signedInPage } from './sign-in.ts';
 
 // Enough rows that an XLSX export of all of them is still running when Cancel is pressed.
 const users = 3000;
@@ -114,7 +114,7 @@ describe('Reports in Chromium', () => {
       },
     });
 
-    await page.goto(`${pulse.url}/reports`);
+    await gotoReady(page, `${pulse.url}/reports`);
     await expect.poll(() => page.title()).toBe('Pulse — Reports');
     await page.getByText('No scheduled reports yet.').waitFor();
 
@@ -268,7 +268,7 @@ describe('Reports in Chromium', () => {
         recipients: [{ type: 'webhook', url: failingUrl, secret: 'whsec-0123456789abcdef0123' }],
       },
     });
-    await page.goto(`${pulse.url}/reports`);
+    await gotoReady(page, `${pulse.url}/reports`);
     await scheduleRow(page, 'Broken hook').waitFor();
 
     await page.getByRole('button', { name: 'Send Broken hook now' }).click();
@@ -359,7 +359,7 @@ describe('Reports in Chromium', () => {
       dimensions: ['platform'],
       timeRange: { preset: 'last_7_days' },
     };
-    await page.goto(exploreLink(query));
+    await gotoReady(page, exploreLink(query));
     await page.getByTestId('preview-grid').locator('tbody tr').first().waitFor({ timeout: 20_000 });
     const api = await json<{ rows: { platform: string; impressions: number }[] }>(
       headers,
@@ -400,7 +400,8 @@ describe('Reports in Chromium', () => {
     expect(fromFile.sort()).toEqual(api.rows.map((r) => [r.platform, Number(r.impressions)]).sort());
 
     // A large export (every row of a day of events per user and hour) is cancelled while it runs.
-    await page.goto(
+    await gotoReady(
+      page,
       exploreLink({
         metrics: ['product_events'],
         dimensions: ['user_id'],
@@ -431,7 +432,7 @@ describe('Reports in Chromium', () => {
     await page.screenshot({ path: join(artifacts, 'explore-export-cancelled.png'), fullPage: true });
 
     // The Reports page lists both exports as the server keeps them, newest first.
-    await page.goto(`${pulse.url}/reports`);
+    await gotoReady(page, `${pulse.url}/reports`);
     const list = page.getByTestId('export-list');
     await list.getByTestId('export-row').nth(1).waitFor();
     const { jobs } = await json<{ jobs: { title: string; state: string }[] }>(headers, '/api/v1/exports');

@@ -51,3 +51,13 @@ export async function signedInPage(
   page.on('close', () => context.close().catch(() => {}));
   return { page, headers };
 }
+
+/**
+ * Opens `url` and waits until the app is hydrated (the root layout marks `<html data-hydrated>`):
+ * before that the server-rendered controls are on screen but a click does nothing, and what is
+ * typed can be reset by hydration.
+ */
+export async function gotoReady(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
+}
