@@ -23,7 +23,7 @@ import {
   countEvents,
   openBenchWarehouse,
   prepareEvents,
-  procTimes,
+  processCpu,
   insertSizes,
   startLoadGenerator,
   sampleActiveParts,
@@ -170,8 +170,8 @@ function cpuSnapshot(brokerPid: number, collectorPid?: number): CpuSnapshot {
   const own = process.cpuUsage();
   return {
     self: own.user + own.system,
-    broker: procTimes(brokerPid)[0],
-    collector: collectorPid === undefined ? 0 : procTimes(collectorPid)[0],
+    broker: processCpu(brokerPid),
+    collector: collectorPid === undefined ? 0 : processCpu(collectorPid),
   };
 }
 

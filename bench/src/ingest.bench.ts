@@ -106,12 +106,19 @@ export function sampleActiveParts(warehouse: Warehouse): { stop(): Promise<numbe
 
 const ticksToUs = 1e6 / 100; // USER_HZ (getconf CLK_TCK) is 100 on Linux
 
-/** utime + stime and cutime + cstime (fields 14–17) of /proc/<pid>/stat, in µs. */
-export function procTimes(pid: number | 'self'): [number, number] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** The name and the CPU (utime + stime, in µs) in a `/proc/.../stat` file. */
+function statCpu(path: string): { name: string; cpu: number } {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
-  return [(utime + stime) * ticksToUs, (cutime + cstime) * ticksToUs];
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    cpu: (Number(fields[11]) + Number(fields[12])) * ticksToUs,
+  };
+}
+
+/** CPU of process `pid` so far (utime + stime), in µs. */
+export function processCpu(pid: number): number {
+  return statCpu(`/proc/${pid}/stat`).cpu;
 }
 
 /**
@@ -130,16 +137,14 @@ export function threadCpu(): Map<string, number> {
   };
   const byRole = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    let stat: string;
+    let thread: { name: string; cpu: number };
     try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      thread = statCpu(`/proc/self/task/${tid}/stat`);
     } catch {
       continue; // the thread ended meanwhile
     }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const role = tid === String(process.pid) ? 'event loop' : (roles[name] ?? 'other');
-    byRole.set(role, (byRole.get(role) ?? 0) + (Number(fields[11]) + Number(fields[12])) * ticksToUs);
+    const role = tid === String(process.pid) ? 'event loop' : (roles[thread.name] ?? 'other');
+    byRole.set(role, (byRole.get(role) ?? 0) + thread.cpu);
   }
   return byRole;
 }
